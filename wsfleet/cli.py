@@ -1,0 +1,176 @@
+"""Entry point: parse the command line, build the context, dispatch, turn errors into exit codes.
+
+Each subcommand lives in `wsfleet/commands/<name>.py` as `run(args, ctx) -> int` and is imported
+only when used, so `wsfleet status` never pays for Textual or asyncssh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+
+from wsfleet.context import Context
+from wsfleet.errors import EXIT_REMOTE, EXIT_USAGE, WsfleetError
+
+FORMATS_TABLE_JSON = ("table", "json")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors are one sentence and exit code 2, as the contract says."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"wsfleet: {message} (see `{self.prog} --help`).\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="wsfleet", description="Live connection counts and safe scaling for a WebSocket fleet in an AWS Auto Scaling group.")
+    p.add_argument("--config", metavar="PATH", help="config file (default: $WSFLEET_CONFIG, ./wsfleet.toml, then the user config dir)")
+    p.add_argument("--fleet", metavar="NAME", help="which [fleets.NAME] to use")
+    p.add_argument("--profile", metavar="NAME", help="AWS profile (overrides the config)")
+    p.add_argument("--region", metavar="NAME", help="AWS region (overrides the config)")
+    p.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (moto, LocalStack)")
+    p.add_argument("--read-only", action="store_true", help="refuse every write to AWS")
+    p.add_argument("-v", "--verbose", action="store_true", help="more detail, and tracebacks on errors")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    sub.add_parser("ui", help="the dashboard (the default)")
+
+    d = sub.add_parser("demo", help="an embedded demo fleet on loopback, with the dashboard")
+    d.add_argument("--instances", type=int, default=None, metavar="N", help="instances at start")
+    d.add_argument("--scenario", default="spike", help="spike | deploy | flap | leak")
+    d.add_argument("--seconds", type=float, default=None, metavar="S", help="stop after S seconds")
+    d.add_argument("--no-ui", action="store_true", help="headless: one JSON line per engine period")
+
+    s = sub.add_parser("status", help="one read of the group, alarms, policies, warm pool, schedule")
+    s.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+
+    c = sub.add_parser("counts", help="one sweep of per-instance connection counts")
+    c.add_argument("--source", choices=("ssh", "ssm", "cloudwatch"), default=None)
+    c.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    k = sub.add_parser("check", help="imbalance verdict for pipelines (exit 1 when imbalanced)")
+    k.add_argument("--max-skew", type=float, default=None, metavar="X", help="largest acceptable max/mean (default 1.25)")
+    k.add_argument("--source", choices=("ssh", "ssm", "cloudwatch"), default=None)
+    k.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+
+    pr = sub.add_parser("provision", help="create/update alarms, policies, warm pool, schedule from the config")
+    pr.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    pr.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    sc = sub.add_parser("scale", help="manual capacity change")
+    scs = sc.add_subparsers(dest="scale_command", metavar="out|in|to", required=True, parser_class=_Parser)
+    for name, helptext in (("out", "add N instances (default 1)"), ("in", "remove N instances (default 1)")):
+        x = scs.add_parser(name, help=helptext)
+        x.add_argument("n", nargs="?", type=int, default=1, metavar="N")
+        x.add_argument("--yes", action="store_true")
+        x.add_argument("--raise-max", action="store_true", help="raise MaxSize when the change needs it")
+    x = scs.add_parser("to", help="set desired capacity to N")
+    x.add_argument("n", type=int, metavar="N")
+    x.add_argument("--yes", action="store_true")
+    x.add_argument("--raise-max", action="store_true", help="raise MaxSize when the change needs it")
+
+    th = sub.add_parser("thresholds", help="alarm thresholds and steps")
+    ths = th.add_subparsers(dest="thresholds_command", metavar="set|simulate", required=True, parser_class=_Parser)
+    ts = ths.add_parser("set", help="move the thresholds and the step bounds together")
+    ts.add_argument("--high", metavar="X", help="scale-out threshold (absolute connections)")
+    ts.add_argument("--low", metavar="Y", help="scale-in threshold (absolute connections)")
+    ts.add_argument("--steps", metavar="SPEC", help='absolute steps, e.g. "22000:25000:+2,25000:30000:+2,30000::+3"')
+    ts.add_argument("--yes", action="store_true")
+    tsim = ths.add_parser("simulate", help="replay metric history through proposed thresholds")
+    tsim.add_argument("--high", metavar="X")
+    tsim.add_argument("--low", metavar="Y")
+    tsim.add_argument("--steps", metavar="SPEC")
+    tsim.add_argument("--hours", type=float, default=24.0, help="history window from CloudWatch")
+    tsim.add_argument("--csv", metavar="PATH", help="history from a CSV (timestamp,value[,instances])")
+    tsim.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+
+    sch = sub.add_parser("schedule", help="scheduled actions")
+    schs = sch.add_subparsers(dest="schedule_command", metavar="list|put|delete", required=True, parser_class=_Parser)
+    sl = schs.add_parser("list")
+    sl.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+    sp = schs.add_parser("put")
+    sp.add_argument("name")
+    sp.add_argument("--cron", required=True, metavar="EXPR", help='5-field cron, e.g. "0 7 * * MON-FRI"')
+    sp.add_argument("--time-zone", metavar="TZ", help="IANA time zone, e.g. Europe/Berlin (default UTC)")
+    sp.add_argument("--min", dest="min_size", metavar="N")
+    sp.add_argument("--max", dest="max_size", metavar="N")
+    sp.add_argument("--desired", metavar="N")
+    sp.add_argument("--start", metavar="ISO")
+    sp.add_argument("--end", metavar="ISO")
+    sp.add_argument("--yes", action="store_true")
+    sd = schs.add_parser("delete")
+    sd.add_argument("name")
+    sd.add_argument("--yes", action="store_true")
+
+    wp = sub.add_parser("warm-pool", help="warm pool")
+    wps = wp.add_subparsers(dest="warm_pool_command", metavar="set", required=True, parser_class=_Parser)
+    ws = wps.add_parser("set")
+    ws.add_argument("--min-size", metavar="N")
+    ws.add_argument("--max-prepared", metavar="N", help="max prepared capacity, or 'none' for the group's max")
+    ws.add_argument("--state", choices=("Stopped", "Running", "Hibernated"))
+    ws.add_argument("--reuse-on-scale-in", dest="reuse", action="store_true", default=None)
+    ws.add_argument("--no-reuse-on-scale-in", dest="reuse", action="store_false")
+    ws.add_argument("--yes", action="store_true")
+
+    a = sub.add_parser("audit", help="recent writes from the audit log")
+    a.add_argument("-n", type=int, default=20, metavar="N", help="how many (default 20)")
+    a.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+
+    sub.add_parser("agent-config", help="the CloudWatch agent JSON for the configured metric")
+
+    dr = sub.add_parser("doctor", help="audit the fleet's scaling setup")
+    dr.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+    dr.add_argument("--no-instances", action="store_true", help="skip the checks that log in to instances")
+    return p
+
+
+_MODULES = {
+    None: "ui",
+    "ui": "ui",
+    "demo": "demo",
+    "status": "status",
+    "counts": "counts",
+    "check": "counts",
+    "provision": "provision",
+    "scale": "scale",
+    "thresholds": "thresholds",
+    "schedule": "schedule",
+    "warm-pool": "warm_pool",
+    "audit": "audit",
+    "agent-config": "agent_config",
+    "doctor": "doctor",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
+    if not args.verbose:
+        for noisy in ("botocore", "boto3", "urllib3", "asyncssh", "werkzeug", "websockets"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+    ctx = Context.from_args(args)
+    try:
+        module = importlib.import_module(f"wsfleet.commands.{_MODULES[args.command]}")
+        return int(module.run(args, ctx) or 0)
+    except WsfleetError as exc:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"wsfleet: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("wsfleet: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one sentence, the traceback only with -v
+        if args.verbose:
+            traceback.print_exc()
+        print(f"wsfleet: unexpected error: {type(exc).__name__}: {exc} (rerun with -v for the traceback).", file=sys.stderr)
+        return EXIT_REMOTE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

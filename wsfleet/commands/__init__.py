@@ -1,0 +1,1 @@
+"""One module per subcommand: `run(args, ctx) -> exit code`. Printing happens here, nowhere below."""

@@ -1,0 +1,372 @@
+"""Frozen dataclasses shared by every layer: configuration, AWS reads, connection counts.
+
+Nothing here does I/O. Thresholds and step bounds in configuration are *absolute* connection
+counts (as a person thinks of them); `StepAdjustment` holds AWS's *relative* bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+TreatMissingData = Literal["breaching", "notBreaching", "ignore", "missing"]
+AlarmStateValue = Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
+CountSourceName = Literal["ssh", "ssm", "cloudwatch"]
+CountError = Literal["timeout", "refused", "auth", "host-key", "command", "parse", "not-found"]
+
+TREAT_MISSING_DATA = ("breaching", "notBreaching", "ignore", "missing")
+COUNT_SOURCES = ("ssh", "ssm", "cloudwatch")
+COUNT_ERRORS = ("timeout", "refused", "auth", "host-key", "command", "parse", "not-found")
+POOL_STATES = ("Stopped", "Running", "Hibernated")
+ADDRESS_KINDS = ("private_ip", "public_ip", "public_dns")
+HOST_KEY_POLICIES = ("strict", "accept-new")
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class StepRange:
+    """One scale-out step in absolute connections: [lower, upper) adds `add` instances."""
+
+    lower: float
+    upper: float | None
+    add: int
+
+
+@dataclass(frozen=True)
+class StepAdjustment:
+    """One AWS step adjustment: bounds relative to the alarm threshold (rule 1)."""
+
+    lower_bound: float | None
+    upper_bound: float | None
+    scaling_adjustment: int
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    namespace: str = "TCP_Connections"
+    name: str = "TCPconnections"
+    statistic: str = "Average"
+    dimension: str = "AutoScalingGroupName"
+    unit: str = "Count"
+
+
+@dataclass(frozen=True)
+class ScaleOutConfig:
+    """The high alarm and its step policy."""
+
+    threshold: float = 20000
+    period: int = 60
+    evaluation_periods: int = 5
+    datapoints_to_alarm: int = 5
+    treat_missing_data: TreatMissingData = "missing"
+    warmup: int = 150
+    steps: tuple[StepRange, ...] = (
+        StepRange(20000, 25000, 2),
+        StepRange(25000, 30000, 2),
+        StepRange(30000, None, 3),
+    )
+    alarm_name: str = "{env}-{app}-high-tcp-connections"
+    policy_name: str = "high_tcp_connections_policy"
+
+
+@dataclass(frozen=True)
+class ScaleInConfig:
+    """The low alarm and its simple policy."""
+
+    threshold: float = 9500
+    period: int = 300
+    evaluation_periods: int = 3
+    datapoints_to_alarm: int = 3
+    treat_missing_data: TreatMissingData = "notBreaching"
+    remove: int = 1
+    cooldown: int = 300
+    alarm_name: str = "{env}-{app}-low-tcp-connections"
+    policy_name: str = "low_tcp_connections_policy"
+
+
+@dataclass(frozen=True)
+class WarmPoolConfig:
+    min_size: int = 0
+    max_prepared_capacity: int | None = None
+    pool_state: str = "Stopped"
+    reuse_on_scale_in: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduledActionConfig:
+    name: str
+    recurrence: str | None = None
+    time_zone: str | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    desired_capacity: int | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CountsConfig:
+    source: CountSourceName = "ssh"
+    interval: float = 5.0
+    timeout: float = 3.0
+    concurrency: int = 100
+
+
+@dataclass(frozen=True)
+class SshHost:
+    """An explicit endpoint for one instance (demo, tests, or hosts behind NAT)."""
+
+    host: str
+    port: int = 22
+    service_port: int | None = None
+
+
+@dataclass(frozen=True)
+class SshConfig:
+    user: str | None = None
+    key: str | None = None
+    address: str = "private_ip"
+    port: int = 22
+    jump_host: str | None = None
+    known_hosts: str | None = None
+    host_keys: str = "strict"
+    config_file: str | None = None  # ~/.ssh/config style file; None = the user's default
+    hosts: dict[str, SshHost] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    name: str
+    asg: str
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    env: str = "prod"
+    app: str = "app"
+    port: int = 443
+    capacity: int = 28000
+    metric: MetricSpec = MetricSpec()
+    counts: CountsConfig = CountsConfig()
+    ssh: SshConfig = SshConfig()
+    scale_out: ScaleOutConfig = ScaleOutConfig()
+    scale_in: ScaleInConfig = ScaleInConfig()
+    warm_pool: WarmPoolConfig | None = None
+    schedule: tuple[ScheduledActionConfig, ...] = ()
+
+    @property
+    def high_alarm_name(self) -> str:
+        return self.scale_out.alarm_name.format(env=self.env, app=self.app, asg=self.asg)
+
+    @property
+    def low_alarm_name(self) -> str:
+        return self.scale_in.alarm_name.format(env=self.env, app=self.app, asg=self.asg)
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    scale_step: int = 1
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    fleets: dict[str, FleetConfig]
+    default_fleet: str | None = None
+    audit_log: str | None = None
+    ui: UiConfig = UiConfig()
+    path: str | None = None  # the file it was read from
+
+
+# --------------------------------------------------------------------------- AWS reads
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: str
+    az: str
+    lifecycle: str  # InService, Pending, Terminating, Warmed:Stopped, ...
+    health: str  # Healthy | Unhealthy
+    protected: bool = False
+    launch_time: datetime | None = None
+    instance_type: str | None = None
+    private_ip: str | None = None
+    public_ip: str | None = None
+    public_dns: str | None = None
+
+
+@dataclass(frozen=True)
+class GroupState:
+    name: str
+    min_size: int
+    max_size: int
+    desired: int
+    instances: tuple[Instance, ...] = ()
+    default_cooldown: int | None = None
+    target_group_arns: tuple[str, ...] = ()
+    suspended_processes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    state: AlarmStateValue
+    reason: str = ""
+    updated: datetime | None = None
+    threshold: float = 0.0
+    comparison: str = ""
+    period: int = 60
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None
+    treat_missing_data: str = "missing"
+    namespace: str = ""
+    metric_name: str = ""
+    statistic: str = ""
+    dimensions: tuple[tuple[str, str], ...] = ()
+    alarm_actions: tuple[str, ...] = ()
+    ok_actions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScalingPolicy:
+    name: str
+    arn: str | None
+    policy_type: str  # StepScaling | SimpleScaling | TargetTrackingScaling
+    adjustment_type: str | None = None
+    steps: tuple[StepAdjustment, ...] = ()  # relative, as AWS holds them
+    scaling_adjustment: int | None = None  # SimpleScaling
+    cooldown: int | None = None
+    warmup: int | None = None
+    metric_aggregation_type: str | None = None
+    alarm_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WarmPool:
+    min_size: int
+    max_prepared_capacity: int | None
+    pool_state: str
+    reuse_on_scale_in: bool
+    status: str | None = None
+    instances: tuple[Instance, ...] = ()
+
+
+@dataclass(frozen=True)
+class ScheduledAction:
+    name: str
+    recurrence: str | None = None
+    time_zone: str | None = None
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    desired_capacity: int | None = None
+    arn: str | None = None
+
+
+@dataclass(frozen=True)
+class ScalingActivity:
+    id: str
+    description: str
+    cause: str
+    status: str
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    progress: int | None = None
+
+
+@dataclass(frozen=True)
+class TargetGroupInfo:
+    arn: str
+    name: str
+    algorithm: str | None = None
+    stickiness_enabled: bool | None = None
+    stickiness_type: str | None = None
+    deregistration_delay: int | None = None
+    load_balancer_arns: tuple[str, ...] = ()
+    idle_timeout: int | None = None  # of the (first) load balancer, seconds
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """The group's metric (configured statistic per period), oldest first; None = no datapoint."""
+
+    period: int
+    timestamps: tuple[datetime, ...]
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class FleetStatus:
+    """One read of everything the dashboard and `status` show."""
+
+    fleet: str
+    region: str | None
+    taken_at: datetime
+    group: GroupState
+    high_alarm: Alarm | None = None
+    low_alarm: Alarm | None = None
+    scale_out_policy: ScalingPolicy | None = None
+    scale_in_policy: ScalingPolicy | None = None
+    warm_pool: WarmPool | None = None
+    scheduled_actions: tuple[ScheduledAction, ...] = ()
+    activities: tuple[ScalingActivity, ...] = ()
+    target_groups: tuple[TargetGroupInfo, ...] = ()
+    metric: MetricSeries | None = None
+    account_id: str | None = None
+    api_calls: int = 0
+
+
+# --------------------------------------------------------------------------- connection counts
+
+
+@dataclass(frozen=True)
+class CountTarget:
+    """Where and how to count one instance."""
+
+    instance_id: str
+    host: str | None  # None when no address is known (error not-found)
+    ssh_port: int = 22
+    service_port: int = 443
+    az: str = ""
+    lifecycle: str = ""
+    health: str = ""
+
+
+@dataclass(frozen=True)
+class InstanceCount:
+    instance_id: str
+    az: str
+    address: str | None
+    lifecycle: str
+    health: str
+    connections: int | None
+    error: CountError | None = None
+    latency_ms: float | None = None
+    detail: str | None = None  # the underlying message, for -v and the UI's error column
+    age_s: float | None = None  # cloudwatch: how old the datapoint is
+
+
+@dataclass(frozen=True)
+class BalanceStats:
+    instances: int
+    measured: int
+    total: int
+    mean: float | None
+    min: int | None
+    max: int | None
+    skew: float | None  # max / mean
+    cv: float | None  # population standard deviation / mean
+
+
+@dataclass(frozen=True)
+class CountSweep:
+    fleet: str
+    asg: str
+    source: str
+    taken_at: datetime
+    instances: tuple[InstanceCount, ...]
+    summary: BalanceStats
