@@ -370,3 +370,18 @@ class CountSweep:
     taken_at: datetime
     instances: tuple[InstanceCount, ...]
     summary: BalanceStats
+
+
+# --------------------------------------------------------------------------- domain results
+
+
+@dataclass(frozen=True)
+class ScaleInProjection:
+    """Removing `n - remaining` of n instances at `average` leaves `per_instance` on each of the rest."""
+
+    n: int
+    remaining: int
+    average: float
+    per_instance: float | None  # None when nothing remains
+    reaches_high: bool  # would trigger the scale-out alarm again: the group flaps (rule 5)
+    over_capacity: bool  # above the per-instance ceiling
