@@ -385,3 +385,41 @@ class ScaleInProjection:
     per_instance: float | None  # None when nothing remains
     reaches_high: bool  # would trigger the scale-out alarm again: the group flaps (rule 5)
     over_capacity: bool  # above the per-instance ceiling
+
+
+# --------------------------------------------------------------------------- doctor
+
+Severity = Literal["error", "warning", "info", "ok"]
+SEVERITIES = ("error", "warning", "info", "ok")  # most severe first
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One `wsfleet doctor` result: what was found, why it matters (the seed's terms), the fix."""
+
+    check: str  # stable id, e.g. "missing-data", "flap", "open-files"
+    severity: Severity
+    found: str
+    why: str = ""
+    fix: str = ""  # the exact command or config snippet; "" when there is nothing to do
+    subject: str = ""  # the resource it is about: an alarm, a policy, instance ids
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    """What `doctor` read on one instance with fixed read-only commands; None = could not be read."""
+
+    instance_id: str
+    address: str | None = None
+    error: CountError | None = None  # the host could not be checked at all (as for counts)
+    detail: str | None = None
+    listening: bool | None = None  # something listens on the service port
+    service_pids: tuple[int, ...] = ()  # the processes holding the listening socket, when visible
+    open_files: int | None = None  # lowest soft "Max open files" among service_pids (None = unlimited or unknown)
+    open_files_unlimited: bool = False
+    port_range: tuple[int, int] | None = None  # net.ipv4.ip_local_port_range
+    established: int | None = None  # on the service port
+    close_wait: int | None = None  # on the service port
+    nginx_present: bool = False
+    nginx_readable: bool = False  # `nginx -T` worked
+    nginx_keepalive: tuple[float, ...] = ()  # every keepalive_timeout in `nginx -T`, seconds
