@@ -318,6 +318,9 @@ class FleetStatus:
     metric: MetricSeries | None = None
     account_id: str | None = None
     api_calls: int = 0
+    # parts that could not be read (e.g. AccessDenied on the warm pool): one sentence each; the
+    # part itself is then None/empty. The group itself failing raises instead.
+    problems: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- connection counts
