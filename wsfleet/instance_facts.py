@@ -1,0 +1,165 @@
+"""The instance side of `wsfleet doctor`: read-only facts read over the counts' SSH/SSM channel.
+
+One fixed shell script per host (only the service port, an int, is put in), one round trip,
+sections marked `@@ name`: what listens on the port and which processes hold it (`ss -p`), their
+"Max open files", `net.ipv4.ip_local_port_range`, the ESTABLISHED and CLOSE_WAIT sockets on the port,
+and nginx's `keepalive_timeout`s from `nginx -T` when nginx is installed. Everything it runs only
+reads: no sudo (a failed `sudo -n` is mailed to root on many fleets), no writes. Without `ss`
+(minimal images) the socket states come from /proc/net/tcp and tcp6.
+
+`parse_facts` is pure; `gather_facts` moves bytes through the count source's connections.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from wsfleet.model import InstanceFacts
+
+_SCRIPT = r"""P=@PORT@
+if ss -Htln >/dev/null 2>&1; then
+  echo '@@ listen'
+  ss -Htlnp "sport = :$P" 2>/dev/null
+  echo '@@ established'
+  ss -Htn state established "( sport = :$P )" 2>/dev/null | wc -l
+  echo '@@ close-wait'
+  ss -Htn state close-wait "( sport = :$P )" 2>/dev/null | wc -l
+  echo '@@ limits'
+  for pid in $(ss -Htlnp "sport = :$P" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un | head -n 16); do
+    echo "pid $pid"
+    grep -i '^max open files' "/proc/$pid/limits" 2>/dev/null
+  done
+else
+  echo '@@ proc'
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v p=":$(printf '%04X' "$P")" '$2 ~ p"$" {print $4}' | sort | uniq -c
+fi
+echo '@@ port-range'
+cat /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+echo '@@ nginx'
+N=$(command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
+if [ -n "$N" ]; then
+  C=$("$N" -T 2>/dev/null); echo "rc $?"
+  printf '%s\n' "$C" | grep -E '^[[:space:]]*keepalive_timeout[[:space:]]'
+else
+  echo 'absent'
+fi
+echo '@@ end'
+"""
+
+# /proc/net/tcp state codes
+_TCP_ESTABLISHED, _TCP_CLOSE_WAIT, _TCP_LISTEN = "01", "08", "0A"
+
+_NGINX_UNITS = {"ms": 0.001, "": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
+
+
+class FactsParseError(ValueError):
+    pass
+
+
+def facts_command(port: int) -> str:
+    """The fixed read-only script for one service port."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise ValueError(f"service port must be an int 1-65535, not {port!r}")
+    return _SCRIPT.replace("@PORT@", str(port))
+
+
+def nginx_seconds(value: str) -> float | None:
+    """An nginx time ("65", "75s", "1m30s", "500ms") in seconds; None when it is not one."""
+    text = value.strip().rstrip(";").strip()
+    parts = re.findall(r"(\d+)(ms|s|m|h|d|w|M|y)?", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(int(n) * _NGINX_UNITS[u] for n, u in parts)
+
+
+def _sections(output: str) -> dict[str, list[str]]:
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in output.splitlines():
+        if line.startswith("@@ "):
+            current = sections.setdefault(line[3:].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return sections
+
+
+def _int_line(lines: Sequence[str]) -> int | None:
+    for line in lines:
+        if line.strip():
+            try:
+                return int(line.strip())
+            except ValueError:
+                return None
+    return None
+
+
+def parse_facts(instance_id: str, output: str, address: str | None = None) -> InstanceFacts:
+    """Turn the script's output into facts; raise FactsParseError when it is cut short or foreign."""
+    s = _sections(output)
+    if "end" not in s or not ("listen" in s or "proc" in s):
+        raise FactsParseError("the facts script's output is incomplete")
+    listening: bool | None
+    pids: tuple[int, ...] = ()
+    established = close_wait = None
+    if "listen" in s:
+        lines = [ln for ln in s["listen"] if ln.strip()]
+        listening = bool(lines)
+        pids = tuple(sorted({int(p) for ln in lines for p in re.findall(r"pid=(\d+)", ln)}))
+        established = _int_line(s.get("established", ()))
+        close_wait = _int_line(s.get("close-wait", ()))
+    else:
+        states: dict[str, int] = {}
+        for ln in s["proc"]:
+            parts = ln.split()
+            if len(parts) == 2 and parts[0].isdigit():
+                states[parts[1].upper()] = states.get(parts[1].upper(), 0) + int(parts[0])
+        listening = states.get(_TCP_LISTEN, 0) > 0
+        established = states.get(_TCP_ESTABLISHED, 0)
+        close_wait = states.get(_TCP_CLOSE_WAIT, 0)
+
+    soft_limits: list[int] = []
+    unlimited = False
+    for ln in s.get("limits", ()):
+        m = re.match(r"(?i)max open files\s+(\S+)", ln.strip())
+        if m:
+            if m.group(1) == "unlimited":
+                unlimited = True
+            elif m.group(1).isdigit():
+                soft_limits.append(int(m.group(1)))
+
+    port_range = None
+    for ln in s.get("port-range", ()):
+        parts = ln.split()
+        if len(parts) == 2 and all(p.isdigit() for p in parts):
+            port_range = (int(parts[0]), int(parts[1]))
+            break
+
+    nginx_lines = s.get("nginx", [])
+    nginx_present = bool(nginx_lines) and nginx_lines[0].strip() != "absent"
+    readable = False
+    keepalive: list[float] = []
+    if nginx_present:
+        m = re.match(r"rc (\d+)", nginx_lines[0].strip())
+        readable = bool(m) and m.group(1) == "0"
+        for ln in nginx_lines[1:]:
+            args = ln.strip().rstrip(";").split()
+            if len(args) >= 2 and args[0] == "keepalive_timeout":
+                seconds = nginx_seconds(args[1])
+                if seconds is not None:
+                    keepalive.append(seconds)
+
+    return InstanceFacts(
+        instance_id=instance_id,
+        address=address,
+        listening=listening,
+        service_pids=pids,
+        open_files=min(soft_limits) if soft_limits else None,
+        open_files_unlimited=unlimited and not soft_limits,
+        port_range=port_range,
+        established=established,
+        close_wait=close_wait,
+        nginx_present=nginx_present,
+        nginx_readable=readable,
+        nginx_keepalive=tuple(keepalive),
+    )
