@@ -113,6 +113,7 @@ class CountsConfig:
     interval: float = 5.0
     timeout: float = 3.0
     concurrency: int = 100
+    max_skew: float = 1.25  # `wsfleet check`'s default limit for max/mean (balance.DEFAULT_MAX_SKEW)
 
 
 @dataclass(frozen=True)
