@@ -62,6 +62,7 @@ HIGH_COMPARISON = scaling.SCALE_OUT_COMPARISON
 LOW_COMPARISON = scaling.SCALE_IN_COMPARISON
 
 CHECKS = (
+    "aws-read",
     "alarms-exist",
     "policies-exist",
     "alarm-actions",
@@ -104,6 +105,7 @@ def diagnose(
     if policies is None:
         policies = {p.name: p for p in (status.scale_out_policy, status.scale_in_policy) if p is not None}
     findings: list[Finding] = []
+    findings += check_aws_read(fleet, status)
     findings += check_alarms_exist(fleet, status)
     findings += check_policies_exist(fleet, status)
     findings += check_alarm_actions(fleet, status, policies)
@@ -198,6 +200,20 @@ def _ok(check: str, found: str, subject: str = "") -> Finding:
 
 
 # --------------------------------------------------------------------------- existence
+
+
+def check_aws_read(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
+    """Parts of the status read that failed: the checks built on them may report a false absence."""
+    return [
+        Finding(
+            "aws-read", "warning",
+            f"part of the AWS read failed: {problem}",
+            "a check that needs this part may report as missing what it only could not read",
+            "grant the read actions listed in config/iam-policy.json to the profile, then rerun `wsfleet doctor`",
+            subject=fleet.asg,
+        )
+        for problem in status.problems
+    ]
 
 
 def check_alarms_exist(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:

@@ -13,6 +13,7 @@ reads: no sudo (a failed `sudo -n` is mailed to root on many fleets), no writes.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 
 from wsfleet.model import InstanceFacts
@@ -40,7 +41,7 @@ echo '@@ nginx'
 N=$(command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
 if [ -n "$N" ]; then
   C=$("$N" -T 2>/dev/null); echo "rc $?"
-  printf '%s\n' "$C" | grep -E '^[[:space:]]*keepalive_timeout[[:space:]]'
+  printf '%s\n' "$C" | head -c 2000000
 else
   echo 'absent'
 fi
@@ -64,6 +65,12 @@ def facts_command(port: int) -> str:
     return _SCRIPT.replace("@PORT@", str(port))
 
 
+def remote_command(port: int) -> str:
+    """What the SSH exec request / SSM RunShellScript carries: the script in a plain sh, whatever
+    the login shell (as the count command does)."""
+    return f"exec /bin/sh -c {shlex.quote(facts_command(port))}"
+
+
 def nginx_seconds(value: str) -> float | None:
     """An nginx time ("65", "75s", "1m30s", "500ms") in seconds; None when it is not one."""
     text = value.strip().rstrip(";").strip()
@@ -71,6 +78,38 @@ def nginx_seconds(value: str) -> float | None:
     if not parts or "".join(n + u for n, u in parts) != text:
         return None
     return sum(int(n) * _NGINX_UNITS[u] for n, u in parts)
+
+
+_TOKEN = re.compile(r"""#[^\n]*|"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|[{};]|[^\s{};#"']+""")
+
+
+def client_keepalive_timeouts(config: str) -> list[str]:
+    """The first argument of every client-side `keepalive_timeout` in an `nginx -T` dump.
+
+    A small tokenizer (comments, quotes, blocks) rather than a grep: a directive can share a line
+    with others, and `keepalive_timeout` inside an `upstream` block is about nginx's own
+    connections to the backend, not the ALB's to nginx.
+    """
+    found: list[str] = []
+    blocks: list[str] = []
+    words: list[str] = []
+    for token in _TOKEN.findall(config):
+        if token.startswith("#"):
+            continue
+        if token == "{":
+            blocks.append(words[0] if words else "")
+            words = []
+        elif token == "}":
+            if blocks:
+                blocks.pop()
+            words = []
+        elif token == ";":
+            if len(words) >= 2 and words[0] == "keepalive_timeout" and "upstream" not in blocks:
+                found.append(words[1])
+            words = []
+        else:
+            words.append(token)
+    return found
 
 
 def _sections(output: str) -> dict[str, list[str]]:
@@ -142,12 +181,10 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
     if nginx_present:
         m = re.match(r"rc (\d+)", nginx_lines[0].strip())
         readable = bool(m) and m.group(1) == "0"
-        for ln in nginx_lines[1:]:
-            args = ln.strip().rstrip(";").split()
-            if len(args) >= 2 and args[0] == "keepalive_timeout":
-                seconds = nginx_seconds(args[1])
-                if seconds is not None:
-                    keepalive.append(seconds)
+        for value in client_keepalive_timeouts("\n".join(nginx_lines[1:])):
+            seconds = nginx_seconds(value)
+            if seconds is not None:
+                keepalive.append(seconds)
 
     return InstanceFacts(
         instance_id=instance_id,
