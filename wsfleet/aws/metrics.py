@@ -1,0 +1,146 @@
+"""The connection-count metric in CloudWatch: the group's series, each instance's latest value, and
+writing the group's datapoint (the demo plays the CloudWatch agent with it).
+
+The group metric has one dimension, AutoScalingGroupName (the agent's aggregation_dimensions);
+the per-instance metric has two, AutoScalingGroupName and InstanceId (its append_dimensions), as
+`wsfleet agent-config` writes them. CloudWatch matches dimensions exactly, so both must agree.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping, Sequence
+
+from wsfleet.aws.errors import aws_errors
+from wsfleet.aws.session import AwsSession
+from wsfleet.model import FleetConfig, MetricSeries
+
+QUERIES_PER_CALL = 500  # GetMetricData's limit
+METRICS_PER_PUT = 1000  # PutMetricData's limit
+
+
+def group_dimensions(fleet: FleetConfig) -> list[dict[str, str]]:
+    return [{"Name": fleet.metric.dimension, "Value": fleet.asg}]
+
+
+def instance_dimensions(fleet: FleetConfig, instance_id: str) -> list[dict[str, str]]:
+    return [*group_dimensions(fleet), {"Name": "InstanceId", "Value": instance_id}]
+
+
+def read_group_metric(session: AwsSession, fleet: FleetConfig, start: datetime, end: datetime, period: int) -> MetricSeries:
+    """The group's metric (configured statistic) for every period in [start, end), oldest first;
+    None where CloudWatch has no datapoint."""
+    period = max(1, int(period))
+    # Start on a period boundary, as CloudWatch aligns its own (moto buckets from StartTime).
+    first = _floor(_utc(start), period)
+    query = _query("g", fleet, group_dimensions(fleet), period)
+    with aws_errors(f"reading metric {fleet.metric.namespace}/{fleet.metric.name} of {fleet.asg}"):
+        found = _get_metric_data(session, [query], first, end).get("g", {})
+    timestamps: list[datetime] = []
+    at = first
+    while at < _utc(end):
+        timestamps.append(at)
+        at += timedelta(seconds=period)
+    slots: list[float | None] = [None] * len(timestamps)
+    for when, value in found.items():
+        index = int((when - first).total_seconds()) // period
+        if 0 <= index < len(slots):
+            slots[index] = value
+    values = tuple(slots)
+    return MetricSeries(period=period, timestamps=tuple(timestamps), values=values)
+
+
+def read_instance_metric(
+    session: AwsSession, fleet: FleetConfig, instance_ids: Sequence[str], start: datetime, end: datetime, period: int
+) -> dict[str, tuple[datetime, float] | None]:
+    """Each instance's latest datapoint in [start, end) as (timestamp, value); None when it has none.
+    One GetMetricData call per 500 instances."""
+    ids = list(dict.fromkeys(instance_ids))
+    latest: dict[str, tuple[datetime, float] | None] = {i: None for i in ids}
+    for offset in range(0, len(ids), QUERIES_PER_CALL):
+        batch = ids[offset : offset + QUERIES_PER_CALL]
+        queries = [_query(f"i{offset + n}", fleet, instance_dimensions(fleet, i), period) for n, i in enumerate(batch)]
+        with aws_errors(f"reading metric {fleet.metric.namespace}/{fleet.metric.name} of {len(batch)} instances"):
+            found = _get_metric_data(session, queries, start, end)
+        for n, instance_id in enumerate(batch):
+            points = found.get(f"i{offset + n}") or {}
+            if points:
+                at = max(points)
+                latest[instance_id] = (at, points[at])
+    return latest
+
+
+def put_group_metric(session: AwsSession, fleet: FleetConfig, value: float, at: datetime) -> None:
+    """One datapoint of the group metric, as the CloudWatch agent's aggregation would publish it."""
+    datum = _datum(fleet, group_dimensions(fleet), value, at)
+    with aws_errors(f"writing metric {fleet.metric.namespace}/{fleet.metric.name} of {fleet.asg}"):
+        session.client("cloudwatch").put_metric_data(Namespace=fleet.metric.namespace, MetricData=[datum])
+
+
+def put_instance_metric(session: AwsSession, fleet: FleetConfig, values: Mapping[str, float], at: datetime) -> None:
+    """One datapoint per instance (instance id -> value), as each instance's agent would publish it."""
+    data = [_datum(fleet, instance_dimensions(fleet, i), v, at) for i, v in values.items()]
+    cw = session.client("cloudwatch")
+    for offset in range(0, len(data), METRICS_PER_PUT):
+        with aws_errors(f"writing metric {fleet.metric.namespace}/{fleet.metric.name} of {len(values)} instances"):
+            cw.put_metric_data(Namespace=fleet.metric.namespace, MetricData=data[offset : offset + METRICS_PER_PUT])
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _query(query_id: str, fleet: FleetConfig, dimensions: list[dict[str, str]], period: int) -> dict[str, Any]:
+    # GetMetricData ids must match ^[a-z][a-zA-Z0-9_]*$
+    assert re.fullmatch(r"[a-z][a-zA-Z0-9_]*", query_id)
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {"Namespace": fleet.metric.namespace, "MetricName": fleet.metric.name, "Dimensions": dimensions},
+            "Period": int(period),
+            "Stat": fleet.metric.statistic,
+        },
+        "ReturnData": True,
+    }
+
+
+def _get_metric_data(
+    session: AwsSession, queries: list[dict[str, Any]], start: datetime, end: datetime
+) -> dict[str, dict[datetime, float]]:
+    """query id -> {timestamp: value}, every page read."""
+    cw = session.client("cloudwatch")
+    params: dict[str, Any] = {
+        "MetricDataQueries": queries,
+        "StartTime": _utc(start),
+        "EndTime": _utc(end),
+        "ScanBy": "TimestampAscending",
+    }
+    out: dict[str, dict[datetime, float]] = {}
+    while True:
+        page = cw.get_metric_data(**params)
+        for result in page.get("MetricDataResults", ()):
+            points = out.setdefault(result["Id"], {})
+            for at, value in zip(result.get("Timestamps", ()), result.get("Values", ())):
+                points[_utc(at)] = float(value)
+        if not page.get("NextToken"):
+            return out
+        params["NextToken"] = page["NextToken"]
+
+
+def _datum(fleet: FleetConfig, dimensions: list[dict[str, str]], value: float, at: datetime) -> dict[str, Any]:
+    return {
+        "MetricName": fleet.metric.name,
+        "Dimensions": dimensions,
+        "Timestamp": _utc(at),
+        "Value": float(value),
+        "Unit": fleet.metric.unit,
+    }
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+
+
+def _floor(at: datetime, period: int) -> datetime:
+    epoch = int(at.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % period, tz=timezone.utc)

@@ -1,0 +1,151 @@
+"""One AWS session per fleet: boto3 clients with the fleet's profile, region and endpoint.
+
+Credentials come from botocore's own chain (env, profiles, SSO, assume-role, instance roles):
+wsfleet never reads or stores a secret. Every client shares one retry policy (adaptive mode,
+so throttling slows us down instead of failing) and one API-call counter, which is how the
+dashboard proves its refresh costs the same number of calls for 5 instances as for 500.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from wsfleet.aws import errors as _errors
+from wsfleet.errors import ConfigError
+from wsfleet.model import FleetConfig
+
+DEFAULT_MAX_ATTEMPTS = 5  # attempts per call, the first included; throttled calls wait between them
+CONNECT_TIMEOUT = 3.0  # seconds: an endpoint that does not accept a connection by then is down
+READ_TIMEOUT = 20.0
+# A refused or timed-out connection is retried once, then reported. botocore's own policy retries
+# it like a throttle (five attempts with backoff, 10-25 s measured against a closed loopback port),
+# which leaves an on-call engineer staring at a frozen screen.
+CONNECT_ATTEMPTS = 2
+CONNECT_RETRY_DELAY = 0.2
+
+_UNSET = object()
+
+
+class AwsSession:
+    """The fleet's AWS access: cached clients, the caller's identity, and a count of API calls."""
+
+    def __init__(
+        self,
+        fleet: FleetConfig,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> None:
+        self.fleet = fleet
+        try:
+            self._boto = boto3.Session(profile_name=fleet.profile, region_name=fleet.region)
+        except botocore.exceptions.ProfileNotFound:
+            raise ConfigError(
+                f"AWS profile {fleet.profile!r} of fleet {fleet.name!r} is not in your AWS config: "
+                f"fix `profile` in the fleet config, pass --profile, or create it with `aws configure sso`."
+            ) from None
+        self._config = Config(
+            # total attempts, first one included (Config's "max_attempts" would count retries only)
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            user_agent_extra="wsfleet",
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._calls = 0
+        self._identity: Any = _UNSET
+        # Registered on the session, so every client created from it inherits both hooks; on the
+        # most specific wildcard node and first, so they run before botocore's per-service retry
+        # handler and before a test's Stubber answers the call.
+        self._boto.events.register_first("before-call.*.*", self._before_call)
+        self._boto.events.register_first("needs-retry.*.*", self._fail_fast_on_connection_errors)
+
+    # ------------------------------------------------------------------ identity of the session
+
+    @property
+    def region(self) -> str | None:
+        return self._boto.region_name
+
+    @property
+    def profile(self) -> str | None:
+        return self.fleet.profile
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return self.fleet.endpoint_url
+
+    @property
+    def api_calls(self) -> int:
+        """API operations made through this session so far (retries of one call count once)."""
+        return self._calls
+
+    # ------------------------------------------------------------------ clients
+
+    def client(self, service: str) -> Any:
+        """The cached boto3 client for `service` ("autoscaling", "cloudwatch", "ec2", "elbv2", ...)."""
+        client = self._clients.get(service)
+        if client is not None:
+            return client
+        with self._lock:  # boto3 sessions are not thread-safe; clients are
+            client = self._clients.get(service)
+            if client is None:
+                if self.region is None:
+                    raise ConfigError(
+                        f"no AWS region for fleet {self.fleet.name!r}: set `region` in the fleet config, "
+                        f"pass --region, or set AWS_REGION."
+                    )
+                with _errors.aws_errors(f"creating the {service} client", profile=self.profile):
+                    client = self._boto.client(service, endpoint_url=self.endpoint_url, config=self._config)
+                self._clients[service] = client
+        return client
+
+    # ------------------------------------------------------------------ STS
+
+    def account_id(self) -> str | None:
+        """The AWS account the credentials belong to; None when STS cannot say (cached either way)."""
+        identity = self._caller_identity()
+        return identity.get("Account") if identity else None
+
+    def caller_arn(self) -> str | None:
+        """The caller's ARN (user, or assumed role); None when STS cannot say (cached either way)."""
+        identity = self._caller_identity()
+        return identity.get("Arn") if identity else None
+
+    def _caller_identity(self) -> dict | None:
+        if self._identity is _UNSET:
+            try:
+                self._identity = self.client("sts").get_caller_identity()
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ConfigError):
+                self._identity = None  # identity is decoration: never fail a read because of it
+        return self._identity
+
+    # ------------------------------------------------------------------ botocore hooks
+
+    def _before_call(self, model=None, **_: Any) -> None:
+        with self._lock:
+            self._calls += 1
+        if model is not None:
+            _errors.note_call(
+                service=model.service_model.service_name,
+                operation=model.name,
+                profile=self.profile,
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+            )
+
+    def _fail_fast_on_connection_errors(self, caught_exception=None, attempts: int = 1, **_: Any) -> float | None:
+        if isinstance(caught_exception, botocore.exceptions.ConnectionError):
+            if attempts >= CONNECT_ATTEMPTS:
+                raise caught_exception
+            return CONNECT_RETRY_DELAY
+        return None  # anything else: botocore's adaptive policy decides
+
+    def __repr__(self) -> str:
+        return f"AwsSession(fleet={self.fleet.name!r}, region={self.region!r}, endpoint_url={self.endpoint_url!r})"
