@@ -1,0 +1,92 @@
+"""`wsfleet doctor [--format table|json] [--no-instances]`: audit the fleet's scaling setup.
+
+Reads one FleetStatus and every policy of the group, then (unless --no-instances, or the fleet
+counts from CloudWatch and so has no access to its instances) the instance facts over the
+count source's channel, and prints `wsfleet.doctor.diagnose`'s findings.
+Exit 1 when any finding is an error, 0 otherwise; AWS failures exit 3, config errors 2 (cli.py).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from wsfleet import doctor
+from wsfleet.errors import EXIT_FINDING, EXIT_OK
+from wsfleet.model import FleetConfig, FleetStatus, Finding
+
+_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
+_LABEL = {"error": "ERROR", "warning": "WARN", "info": "info", "ok": "ok"}
+
+
+def run(args: Any, ctx: Any) -> int:
+    fleet = ctx.fleet
+    findings, status = diagnose_fleet(ctx, fleet, instances=not getattr(args, "no_instances", False))
+    if getattr(args, "format", "table") == "json":
+        print(json.dumps(to_json(fleet, status, findings), indent=2))
+    else:
+        print_table(fleet, status, findings)
+    return EXIT_FINDING if doctor.has_errors(findings) else EXIT_OK
+
+
+def diagnose_fleet(ctx: Any, fleet: FleetConfig, *, instances: bool = True) -> tuple[list[Finding], FleetStatus]:
+    """Read AWS (and the instances) for `fleet` and run every check."""
+    from wsfleet.aws.policies import read_policies
+    from wsfleet.aws.reader import read_status
+
+    session = ctx.aws(fleet)
+    status = read_status(session, fleet)
+    policies = read_policies(session, fleet.asg)
+    facts = None
+    skipped = None
+    if not instances:
+        skipped = "skipped (--no-instances)"
+    elif fleet.counts.source == "cloudwatch":
+        skipped = "skipped: the fleet counts from CloudWatch (counts.source = \"cloudwatch\"), with no access to its instances"
+    else:
+        from wsfleet.instance_facts import gather_facts_sync
+
+        facts = gather_facts_sync(fleet, session, status.group)
+    findings = doctor.diagnose(fleet, status, facts, policies=policies)
+    if skipped:
+        findings.append(Finding("instance-reach", "info", f"instance checks {skipped}", subject=fleet.asg))
+        findings = doctor.sort_findings(findings)
+    return findings, status
+
+
+def to_json(fleet: FleetConfig, status: FleetStatus, findings: list[Finding]) -> dict[str, Any]:
+    return {
+        "fleet": fleet.name,
+        "asg": fleet.asg,
+        "taken_at": status.taken_at.isoformat(),
+        "findings": [
+            {"check": f.check, "severity": f.severity, "subject": f.subject, "found": f.found, "why": f.why, "fix": f.fix}
+            for f in findings
+        ],
+        "summary": doctor.summary(findings),
+    }
+
+
+def print_table(fleet: FleetConfig, status: FleetStatus, findings: list[Finding]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    table = Table(title=f"wsfleet doctor · {fleet.name} · {fleet.asg}", title_justify="left", expand=True, show_lines=True)
+    table.add_column("", no_wrap=True, width=5)
+    table.add_column("check", no_wrap=True, style="bold")
+    table.add_column("finding", ratio=1, overflow="fold")
+    for f in findings:
+        cell = Text(f.found)
+        if f.why:
+            cell.append("\nwhy: ", style="dim bold").append(f.why, style="dim")
+        if f.fix:
+            cell.append("\nfix: ", style="bold").append(f.fix, style="cyan")
+        table.add_row(Text(_LABEL[f.severity], style=_STYLE[f.severity]), f.check, cell)
+    console.print(table)
+    counts = doctor.summary(findings)
+    line = Text(" · ".join(f"{counts[s]} {s if s != 'warning' else 'warnings'}" for s in ("error", "warning", "info", "ok")))
+    line.stylize(_STYLE["error" if counts["error"] else "warning" if counts["warning"] else "ok"])
+    console.print(line)
