@@ -16,7 +16,8 @@ import re
 import shlex
 from collections.abc import Sequence
 
-from wsfleet.model import InstanceFacts
+from wsfleet.counts.base import address_of
+from wsfleet.model import CountTarget, FleetConfig, GroupState, InstanceFacts
 
 _SCRIPT = r"""P=@PORT@
 if ss -Htln >/dev/null 2>&1; then
@@ -200,3 +201,66 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
         nginx_readable=readable,
         nginx_keepalive=tuple(keepalive),
     )
+
+
+# --------------------------------------------------------------------------- gathering (I/O)
+
+FACTS_TIMEOUT_MIN_S = 10.0  # `nginx -T` on a big config takes longer than a count
+
+
+async def gather_facts(source, targets: Sequence[CountTarget], *, timeout: float) -> list[InstanceFacts]:
+    """Run the facts script on every target at once through `source.run_command` (the count
+    source's connections); one InstanceFacts per target, in target order; failures are values."""
+    import asyncio
+
+    async def one(target: CountTarget) -> InstanceFacts:
+        address = address_of(target)
+        try:
+            out = await source.run_command(target, remote_command(target.service_port), timeout=timeout)
+        except Exception as exc:  # a bug in a source must not lose the row
+            return InstanceFacts(target.instance_id, address, error="command", detail=f"internal error: {type(exc).__name__}: {exc}")
+        if out.error is not None:
+            return InstanceFacts(target.instance_id, address, error=out.error, detail=out.detail)
+        if out.exit_status not in (0, None):
+            return InstanceFacts(target.instance_id, address, error="command",
+                                 detail=f"the facts script exited with status {out.exit_status}" + (f": {out.stderr}" if out.stderr else ""))
+        try:
+            return parse_facts(target.instance_id, out.stdout, address)
+        except FactsParseError as exc:
+            return InstanceFacts(target.instance_id, address, error="parse", detail=str(exc))
+
+    return list(await asyncio.gather(*(one(t) for t in targets)))
+
+
+def facts_timeout(fleet: FleetConfig) -> float:
+    return max(float(fleet.counts.timeout), FACTS_TIMEOUT_MIN_S)
+
+
+def gather_facts_sync(fleet: FleetConfig, session, group: GroupState) -> list[InstanceFacts]:
+    """The facts of every InService instance of `group`, over the fleet's SSH settings."""
+    import asyncio
+
+    from wsfleet.counts import targets_for
+
+    targets = [t for t in targets_for(fleet, group) if t.lifecycle in ("InService", "")]
+    if not targets:
+        return []
+
+    async def main() -> list[InstanceFacts]:
+        source = _open_source(fleet, session)
+        try:
+            return await gather_facts(source, targets, timeout=facts_timeout(fleet))
+        finally:
+            await source.aclose()
+
+    return asyncio.run(main())
+
+
+def _open_source(fleet: FleetConfig, session):
+    if fleet.counts.source == "ssm":
+        from wsfleet.counts.ssm import SsmSource  # type: ignore[import-not-found]
+
+        return SsmSource(session, fleet)
+    from wsfleet.counts.ssh import SshSource
+
+    return SshSource(fleet.ssh, fleet.counts)
