@@ -136,7 +136,19 @@ def make_fleet(
     }
     if target_group_arn:
         params["TargetGroupARNs"] = [target_group_arn]
-    autoscaling.create_auto_scaling_group(**params)
+    # moto launches every instance in the first subnet; launch the second half after rotating
+    # the subnet list, so the group spans both AZs as a real one would.
+    first_half = (instances + 1) // 2
+    autoscaling.create_auto_scaling_group(
+        **{**params, "DesiredCapacity": first_half, "MinSize": min(params["MinSize"], first_half)}
+    )
+    if instances > first_half:
+        autoscaling.update_auto_scaling_group(
+            AutoScalingGroupName=asg,
+            VPCZoneIdentifier=",".join(subnet_ids[1:] + subnet_ids[:1]),
+            MinSize=params["MinSize"],
+            DesiredCapacity=instances,
+        )
     group = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=[asg])["AutoScalingGroups"][0]
     return {
         "asg": asg,
