@@ -399,7 +399,8 @@ def check_metric_data(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
         return [Finding("metric-data", "info", f"the metric {m.namespace}/{m.name} was not read", subject=f"{m.namespace}/{m.name}")]
     points = [(t, v) for t, v in zip(series.timestamps, series.values) if v is not None]
     if not points:
-        minutes = round(len(series.values) * series.period / 60) if series.values else None
+        span = (series.timestamps[-1] - series.timestamps[0]).total_seconds() if len(series.timestamps) > 1 else 0
+        minutes = round(span / 60)
         window = f"the last {minutes} minutes" if minutes else "the window read"
         return [Finding(
             "metric-data", "warning",

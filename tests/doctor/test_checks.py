@@ -202,7 +202,7 @@ def test_metric_data_passes_with_datapoints():
 
 
 def test_a_silent_metric_is_a_warning_fixed_with_the_agent_config():
-    findings = run(healthy(metric=series([None] * 60)))
+    findings = run(healthy(metric=series([None] * 61)))
     (f,) = of("metric-data", findings)
     assert f.severity == "warning" and "wsfleet agent-config" in f.fix and "last 60 minutes" in f.found
 

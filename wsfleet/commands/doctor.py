@@ -87,6 +87,6 @@ def print_table(fleet: FleetConfig, status: FleetStatus, findings: list[Finding]
         table.add_row(Text(_LABEL[f.severity], style=_STYLE[f.severity]), f.check, cell)
     console.print(table)
     counts = doctor.summary(findings)
-    line = Text(" · ".join(f"{counts[s]} {s if s != 'warning' else 'warnings'}" for s in ("error", "warning", "info", "ok")))
+    line = Text(" · ".join(f"{counts[s]} {s}{'s' if s in ('error', 'warning') and counts[s] != 1 else ''}" for s in ("error", "warning", "info", "ok")))
     line.stylize(_STYLE["error" if counts["error"] else "warning" if counts["warning"] else "ok"])
     console.print(line)
