@@ -35,7 +35,7 @@ class Fleet:
     def trust(self, *hosts) -> None:
         with open(self.known_hosts, "a") as f:
             for h in hosts:
-                f.write(h.known_hosts_line)
+                f.write(h.known_hosts_line if hasattr(h, "known_hosts_line") else h.known_hosts_lines())
 
     def source(self, *, policy="strict", timeout=3.0, concurrency=100, **ssh) -> SshSource:
         ssh.setdefault("user", "tester")
@@ -56,3 +56,6 @@ def target(n: int, port: int, service_port: int, host: str | None = "127.0.0.1")
 
 async def sweep(source, targets) -> dict:
     return {row.instance_id: row async for row in source.sweep(targets)}
+
+
+from tests.helpers.sshd import sshd  # noqa: E402,F401  (fixture)
