@@ -735,6 +735,26 @@ def _aware(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
 
 
+def _put_action(a, **changes) -> str:
+    """The `wsfleet schedule put` that rewrites action `a` with `changes` (every field resent)."""
+    import shlex
+
+    v = {"min_size": a.min_size, "max_size": a.max_size, "desired_capacity": a.desired_capacity, **changes}
+    if not a.recurrence:
+        return f"wsfleet schedule delete {a.name}   # then put it again with sizes min {v['min_size']}, max {v['max_size']}, desired {v['desired_capacity']}"
+    parts = ["wsfleet schedule put", shlex.quote(a.name), "--cron", shlex.quote(a.recurrence)]
+    if a.time_zone:
+        parts += ["--time-zone", shlex.quote(a.time_zone)]
+    for flag, key in (("--min", "min_size"), ("--max", "max_size"), ("--desired", "desired_capacity")):
+        if v[key] is not None:
+            parts += [flag, str(v[key])]
+    if a.start_time:
+        parts += ["--start", _aware(a.start_time).isoformat()]
+    if a.end_time:
+        parts += ["--end", _aware(a.end_time).isoformat()]
+    return " ".join(parts)
+
+
 def check_schedule(fleet: FleetConfig, status: FleetStatus, now: datetime) -> list[Finding]:
     """Scheduled actions that set impossible sizes, or will never run."""
     from wsfleet import cron  # pure; the actions engineer's module
@@ -743,41 +763,47 @@ def check_schedule(fleet: FleetConfig, status: FleetStatus, now: datetime) -> li
     g = status.group
     out: list[Finding] = []
     why_size = "AWS refuses the change when the action runs, so the capacity the seed schedules before a known peak never arrives"
+    configured = {s.name for s in fleet.schedule}
     for a in status.scheduled_actions:
-        problems: list[tuple[str, str, str]] = []  # severity, found, why
+        problems: list[tuple[str, str, str, str]] = []  # severity, found, why, fix
         lo = a.min_size if a.min_size is not None else g.min_size
         hi = a.max_size if a.max_size is not None else g.max_size
         if a.min_size is not None and a.max_size is not None and a.min_size > a.max_size:
-            problems.append(("error", f"sets min {a.min_size} above max {a.max_size}", why_size))
+            problems.append(("error", f"sets min {a.min_size} above max {a.max_size}", why_size,
+                             _put_action(a, min_size=a.max_size, max_size=a.min_size)))
         elif a.min_size is not None and a.min_size > hi:
-            problems.append(("error", f"sets min {a.min_size} above the group's max {hi}", why_size))
+            problems.append(("error", f"sets min {a.min_size} above the group's max {hi}", why_size,
+                             _put_action(a, max_size=a.min_size)))
         elif a.max_size is not None and a.max_size < lo:
-            problems.append(("error", f"sets max {a.max_size} below the group's min {lo}", why_size))
+            problems.append(("error", f"sets max {a.max_size} below the group's min {lo}", why_size,
+                             _put_action(a, min_size=a.max_size)))
         elif a.desired_capacity is not None and not lo <= a.desired_capacity <= hi:
-            problems.append(("error", f"sets desired {a.desired_capacity} outside {lo}..{hi}", why_size))
+            problems.append(("error", f"sets desired {a.desired_capacity} outside {lo}..{hi}", why_size,
+                             _put_action(a, desired_capacity=min(max(a.desired_capacity, lo), hi))))
         never = "it never runs: the capacity it should add before the peak never comes"
+        delete = f"wsfleet schedule delete {a.name}"
         end = _aware(a.end_time) if a.end_time else None
         start = _aware(a.start_time) if a.start_time else None
         if start and end and start > end:
-            problems.append(("error", f"starts ({start:%Y-%m-%d %H:%M}) after it ends ({end:%Y-%m-%d %H:%M})", never))
+            problems.append(("error", f"starts ({start:%Y-%m-%d %H:%M}) after it ends ({end:%Y-%m-%d %H:%M})", never, delete))
         elif end and end <= now:
-            problems.append(("warning", f"ended at {end:%Y-%m-%d %H:%M %Z}", never))
+            problems.append(("warning", f"ended at {end:%Y-%m-%d %H:%M %Z}", never, delete))
         elif a.recurrence:
             try:
                 nxt = cron.next_run(a.recurrence, a.time_zone, max(now, start) if start else now)
             except Exception as exc:  # ConfigError from the cron parser: one sentence
-                problems.append(("error", f"has a recurrence that cannot run: {exc}", never))
+                problems.append(("error", f"has a recurrence that cannot run: {exc}", never, delete))
             else:
                 if nxt is None:
-                    problems.append(("error", f'recurrence "{a.recurrence}" never fires', never))
+                    problems.append(("error", f'recurrence "{a.recurrence}" never fires', never, delete))
                 elif end and nxt > end:
-                    problems.append(("warning", f'recurrence "{a.recurrence}" next fires {nxt:%Y-%m-%d %H:%M}, after it ends {end:%Y-%m-%d %H:%M}', never))
+                    problems.append(("warning", f'recurrence "{a.recurrence}" next fires {nxt:%Y-%m-%d %H:%M}, after it ends {end:%Y-%m-%d %H:%M}', never, delete))
         elif start and start <= now:
-            problems.append(("info", f"was due once at {start:%Y-%m-%d %H:%M %Z} and is still listed", "a one-time action that already ran is normally removed; check the activity history for a failure"))
-        for severity, found, why in problems:
-            fix = f"wsfleet schedule delete {a.name}" if severity != "error" or "recurrence" in found or "ends" in found else (
-                f"wsfleet schedule put {a.name} --cron \"{a.recurrence or '0 7 * * MON-FRI'}\" --min {min(lo, hi)} --max {max(lo, hi)}"
-            )
+            problems.append(("info", f"was due once at {start:%Y-%m-%d %H:%M %Z} and is still listed",
+                             "a one-time action that already ran is normally removed; check the activity history for a failure", delete))
+        for severity, found, why, fix in problems:
+            if a.name in configured:
+                fix += f"\n# {a.name} is in the config: fix it in [[fleets.{fleet.name}.schedule]] too, or the next provision puts it back"
             out.append(Finding("schedule", severity, f"scheduled action {a.name} {found}", why, fix, subject=a.name))
         if not problems:
             out.append(_ok("schedule", f"scheduled action {a.name} ({a.recurrence or (a.start_time and f'{a.start_time:%Y-%m-%d %H:%M}') or 'once'}) is valid", a.name))

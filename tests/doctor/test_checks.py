@@ -562,3 +562,16 @@ def test_a_part_of_the_read_that_failed_is_a_warning():
     status = dataclasses.replace(healthy(warm_pool=None), problems=("reading the warm pool of prod-chat-asg failed: AccessDenied (autoscaling:DescribeWarmPool).",))
     (f,) = of("aws-read", run(status))
     assert f.severity == "warning" and "DescribeWarmPool" in f.found
+
+
+def test_an_inverted_scheduled_action_is_fixed_by_swapping_min_and_max():
+    bad = ScheduledAction(name="peak", recurrence="0 7 * * MON-FRI", time_zone="Europe/Berlin", min_size=8, max_size=6, desired_capacity=7)
+    (f,) = [f for f in of("schedule", run(healthy(scheduled_actions=healthy().scheduled_actions + (bad,)))) if f.subject == "peak"]
+    assert f.fix == "wsfleet schedule put peak --cron '0 7 * * MON-FRI' --time-zone Europe/Berlin --min 6 --max 8 --desired 7"
+
+
+def test_a_broken_action_from_the_config_says_to_fix_the_config_too():
+    bad = ScheduledAction(name="weekday-morning", recurrence="0 7 * * MON-FRI", min_size=20)
+    (f,) = of("schedule", run(healthy(scheduled_actions=(bad,))))
+    assert f.fix.startswith("wsfleet schedule put weekday-morning --cron '0 7 * * MON-FRI' --min 20 --max 20")
+    assert "[[fleets.prod-chat.schedule]]" in f.fix
