@@ -66,12 +66,34 @@ def make_group(endpoint_url: str | None = None, *, instances: int = 4, min_size:
     )
 
 
-@pytest.fixture
-def moto():
+@pytest.fixture(scope="module")
+def _moto_module():
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with mock_aws():
         make_group()
         yield
+
+
+def reset_fleet() -> None:
+    """Back to a bare 4-instance group: cheaper than a new mock (~0.5 s a test, mostly EC2)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    cloudwatch_backends[DEFAULT_ACCOUNT_ID][REGION].reset()  # alarms and metric data
+    asg = boto3.client("autoscaling", region_name=REGION)
+    for p in asg.describe_policies(AutoScalingGroupName=ASG)["ScalingPolicies"]:
+        asg.delete_policy(AutoScalingGroupName=ASG, PolicyName=p["PolicyName"])
+    for a in asg.describe_scheduled_actions(AutoScalingGroupName=ASG)["ScheduledUpdateGroupActions"]:
+        asg.delete_scheduled_action(AutoScalingGroupName=ASG, ScheduledActionName=a["ScheduledActionName"])
+    if asg.describe_warm_pool(AutoScalingGroupName=ASG).get("WarmPoolConfiguration"):
+        asg.delete_warm_pool(AutoScalingGroupName=ASG, ForceDelete=True)
+    asg.update_auto_scaling_group(AutoScalingGroupName=ASG, MinSize=1, MaxSize=12, DesiredCapacity=4)
+
+
+@pytest.fixture
+def moto(_moto_module):
+    reset_fleet()
+    yield
 
 
 @pytest.fixture
