@@ -4,8 +4,9 @@ One fixed shell script per host (only the service port, an int, is put in), one 
 sections marked `@@ name`: what listens on the port and which processes hold it (`ss -p`, run
 once: it reads every process's fds, ~200 ms next to 9,000 connections), their "Max open files",
 `net.ipv4.ip_local_port_range`, the ESTABLISHED and CLOSE_WAIT sockets on the port, and nginx's
-`keepalive_timeout`s from `nginx -T` when nginx is installed. Everything it runs only reads: no sudo (a failed `sudo -n` is mailed to root on many fleets), no writes. Without `ss`
-(minimal images) the socket states come from /proc/net/tcp and tcp6.
+`keepalive_timeout`s from `nginx -T` when nginx is installed. Everything it runs only reads: no
+sudo (a failed `sudo -n` is mailed to root on many fleets), no writes. Without `ss` (minimal
+images) the socket states come from /proc/net/tcp and tcp6.
 
 `parse_facts` is pure; `gather_facts` moves bytes through the count source's connections.
 """
