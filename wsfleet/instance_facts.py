@@ -44,7 +44,7 @@ echo '@@ nginx'
 N=$(command -v nginx 2>/dev/null || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
 if [ -n "$N" ]; then
   C=$("$N" -T 2>/dev/null); echo "rc $?"
-  printf '%s\n' "$C" | head -c 2000000
+  printf '%s\n' "$C" | grep -v -E '^[[:space:]]*(#|$)' | head -c 2000000
 else
   echo 'absent'
 fi
@@ -137,9 +137,14 @@ def _int_line(lines: Sequence[str]) -> int | None:
 
 
 def parse_facts(instance_id: str, output: str, address: str | None = None) -> InstanceFacts:
-    """Turn the script's output into facts; raise FactsParseError when it is cut short or foreign."""
+    """Turn the script's output into facts; raise FactsParseError when it is cut short or foreign.
+
+    Output cut inside the nginx section (SSM keeps 24,000 characters; the nginx dump comes last
+    for that reason) keeps every other fact and marks nginx unreadable.
+    """
     s = _sections(output)
-    if "end" not in s or not ("listen" in s or "proc" in s):
+    complete = "end" in s
+    if not (complete or "nginx" in s) or "port-range" not in s or not ("listen" in s or "proc" in s):
         raise FactsParseError("the facts script's output is incomplete")
     listening: bool | None
     pids: tuple[int, ...] = ()
@@ -183,7 +188,7 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
     keepalive: list[float] = []
     if nginx_present:
         m = re.match(r"rc (\d+)", nginx_lines[0].strip())
-        readable = bool(m) and m.group(1) == "0"
+        readable = bool(m) and m.group(1) == "0" and complete
         for value in client_keepalive_timeouts("\n".join(nginx_lines[1:])):
             seconds = nginx_seconds(value)
             if seconds is not None:

@@ -133,7 +133,7 @@ def test_login_noise_before_the_sections_is_ignored():
 
 
 def test_unlimited_open_files():
-    out = "@@ listen\nLISTEN 0 128 0.0.0.0:443 0.0.0.0:* users:((\"app\",pid=7,fd=3))\n@@ limits\npid 7\nMax open files            unlimited            unlimited            files\n@@ nginx\nabsent\n@@ end\n"
+    out = "@@ listen\nLISTEN 0 128 0.0.0.0:443 0.0.0.0:* users:((\"app\",pid=7,fd=3))\n@@ limits\npid 7\nMax open files            unlimited            unlimited            files\n@@ port-range\n@@ nginx\nabsent\n@@ end\n"
     f = parse_facts("i-x", out)
     assert f.open_files is None and f.open_files_unlimited
 
@@ -141,7 +141,7 @@ def test_unlimited_open_files():
 def test_the_lowest_soft_limit_among_the_listeners_counts():
     out = (
         "@@ listen\nLISTEN 0 511 0.0.0.0:443 0.0.0.0:* users:((\"nginx\",pid=10,fd=6),(\"nginx\",pid=11,fd=6))\n"
-        "@@ limits\npid 10\nMax open files 1048576 1048576 files\npid 11\nMax open files 1024 4096 files\n@@ end\n"
+        "@@ limits\npid 10\nMax open files 1048576 1048576 files\npid 11\nMax open files 1024 4096 files\n@@ port-range\n@@ end\n"
     )
     f = parse_facts("i-x", out)
     assert f.service_pids == (10, 11) and f.open_files == 1024
@@ -174,3 +174,13 @@ def test_upstream_keepalive_timeout_is_not_the_clients():
     }
     """
     assert client_keepalive_timeouts(conf) == ["65s", "70"]
+
+
+def test_output_cut_inside_the_nginx_dump_keeps_the_other_facts():
+    out = (
+        "@@ listen\nLISTEN 0 511 0.0.0.0:443 0.0.0.0:*\n@@ established\n12\n@@ close-wait\n1\n@@ limits\n"
+        "@@ port-range\n10000 65535\n@@ nginx\nrc 0\nhttp {\n keepalive_timeout 65;\n server { lis"
+    )
+    f = parse_facts("i-x", out)
+    assert (f.established, f.close_wait, f.port_range) == (12, 1, (10000, 65535))
+    assert f.nginx_present and not f.nginx_readable
