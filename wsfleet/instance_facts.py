@@ -244,30 +244,20 @@ def facts_timeout(fleet: FleetConfig) -> float:
 
 
 def gather_facts_sync(fleet: FleetConfig, session, group: GroupState) -> list[InstanceFacts]:
-    """The facts of every InService instance of `group`, over the fleet's SSH settings."""
+    """The facts of every InService instance of `group`, over the fleet's count source (ssh or ssm)."""
     import asyncio
 
-    from wsfleet.counts import targets_for
+    from wsfleet.counts import open_source, targets_for
 
-    targets = [t for t in targets_for(fleet, group) if t.lifecycle in ("InService", "")]
+    targets = [t for t in targets_for(fleet, group) if t.lifecycle == "InService"]
     if not targets:
         return []
 
     async def main() -> list[InstanceFacts]:
-        source = _open_source(fleet, session)
+        source = open_source(fleet, session)
         try:
             return await gather_facts(source, targets, timeout=facts_timeout(fleet))
         finally:
             await source.aclose()
 
     return asyncio.run(main())
-
-
-def _open_source(fleet: FleetConfig, session):
-    if fleet.counts.source == "ssm":
-        from wsfleet.counts.ssm import SsmSource  # type: ignore[import-not-found]
-
-        return SsmSource(session, fleet)
-    from wsfleet.counts.ssh import SshSource
-
-    return SshSource(fleet.ssh, fleet.counts)
