@@ -1,0 +1,195 @@
+"""Connection counts through AWS Systems Manager, for fleets where SSH is closed.
+
+`SendCommand` with `AWS-RunShellScript` and the same count command as ssh, up to 50 instance ids
+a call (AWS's limit), then the invocations are polled with `ListCommandInvocations` (Details, one
+call per 50 invocations) until each has finished or the overall timeout passes. Output goes through
+the same parser. Rows stream as invocations finish.
+
+Per-instance outcomes: not managed by SSM / undeliverable -> `not-found`; the command failed or
+was cancelled -> `command`; delivery or execution timed out, or still running at the overall
+timeout -> `timeout`; SSM's AccessDenied for the instance -> `auth`; unparsable output -> `parse`.
+A failure of the whole call (access denied to ssm:SendCommand, no credentials) raises AwsError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import AsyncIterator, Sequence
+
+from wsfleet.aws.errors import AwsCallError, aws_errors
+from wsfleet.counts.base import failed, measured
+from wsfleet.counts.command import CountParseError, count_command, parse_count
+from wsfleet.model import CountTarget, FleetConfig, InstanceCount
+
+log = logging.getLogger(__name__)
+
+IDS_PER_COMMAND = 50  # SendCommand's limit on InstanceIds
+MIN_OVERALL_TIMEOUT_S = 30.0  # SSM delivery alone takes seconds; counts.timeout (per ssh host) is too short
+DOCUMENT = "AWS-RunShellScript"
+_ERROR_MARK = "----------ERROR-------"  # how SSM appends stderr to a plugin's Output
+_RUNNING = {"Pending", "InProgress", "Delayed", "Cancelling"}
+
+
+def _batches(targets: Sequence[CountTarget]) -> list[tuple[int, list[CountTarget]]]:
+    """Targets grouped by service port (one command text each), at most 50 per group."""
+    by_port: dict[int, list[CountTarget]] = {}
+    for t in targets:
+        by_port.setdefault(t.service_port, []).append(t)
+    return [(port, group[i:i + IDS_PER_COMMAND]) for port, group in by_port.items() for i in range(0, len(group), IDS_PER_COMMAND)]
+
+
+class SsmSource:
+    name = "ssm"
+
+    def __init__(self, session, fleet: FleetConfig, *, overall_timeout: float | None = None,
+                 poll_interval: float = 1.0) -> None:
+        self._session = session
+        self._fleet = fleet
+        self._timeout = overall_timeout if overall_timeout is not None else max(float(fleet.counts.timeout), MIN_OVERALL_TIMEOUT_S)
+        self._poll = poll_interval
+        self._lock = asyncio.Lock()
+
+    @property
+    def _ssm(self):
+        return self._session.client("ssm")
+
+    # ------------------------------------------------------------------ AWS calls (run in a thread)
+
+    def _send(self, port: int, ids: list[str]) -> str:
+        with aws_errors(f"sending the count command to {len(ids)} instances with SSM"):
+            reply = self._ssm.send_command(
+                InstanceIds=ids,
+                DocumentName=DOCUMENT,
+                Comment="wsfleet counts",
+                TimeoutSeconds=max(30, int(self._timeout)),
+                Parameters={"commands": [count_command(port)], "executionTimeout": [str(max(1, int(self._timeout)))]},
+            )
+        return reply["Command"]["CommandId"]
+
+    def _managed(self, ids: list[str]) -> set[str]:
+        """Which of `ids` SSM manages and sees online."""
+        found: set[str] = set()
+        with aws_errors("asking SSM which instances it manages"):
+            pages = self._ssm.get_paginator("describe_instance_information").paginate(
+                Filters=[{"Key": "InstanceIds", "Values": ids}]
+            )
+            for page in pages:
+                for info in page.get("InstanceInformationList", ()):
+                    if info.get("PingStatus", "Online") == "Online":
+                        found.add(info["InstanceId"])
+        return found
+
+    def _invocations(self, command_id: str) -> list[dict]:
+        out: list[dict] = []
+        with aws_errors("reading the SSM command's results"):
+            params = {"CommandId": command_id, "Details": True, "MaxResults": 50}
+            while True:
+                page = self._ssm.list_command_invocations(**params)
+                out.extend(page.get("CommandInvocations", ()))
+                if not page.get("NextToken"):
+                    return out
+                params["NextToken"] = page["NextToken"]
+
+    def _stdout_of(self, command_id: str, instance_id: str) -> str | None:
+        try:
+            with aws_errors("reading one SSM command invocation"):
+                reply = self._ssm.get_command_invocation(CommandId=command_id, InstanceId=instance_id)
+        except AwsCallError as exc:
+            log.debug("GetCommandInvocation %s %s: %s", command_id, instance_id, exc)
+            return None
+        return reply.get("StandardOutputContent")
+
+    # ------------------------------------------------------------------ one batch
+
+    def _row(self, target: CountTarget, command_id: str, invocation: dict, latency_ms: float) -> InstanceCount:
+        status = invocation.get("Status", "")
+        details = invocation.get("StatusDetails", "") or status
+        plugins = invocation.get("CommandPlugins") or [{}]
+        output = plugins[0].get("Output") or ""
+        stdout, _, stderr = output.partition(_ERROR_MARK)
+        code = plugins[0].get("ResponseCode", -1)
+        where = f"SSM on {target.instance_id}"
+        if status == "Success":
+            try:
+                return measured(target, parse_count(stdout), latency_ms=latency_ms)
+            except CountParseError:
+                full = self._stdout_of(command_id, target.instance_id)  # Output is truncated and mixed
+                try:
+                    if full is None:
+                        raise
+                    return measured(target, parse_count(full), latency_ms=latency_ms)
+                except CountParseError as exc:
+                    return failed(target, "parse", f"{where}: {exc}", latency_ms=latency_ms)
+        if details in ("DeliveryTimedOut", "ExecutionTimedOut") or status == "TimedOut":
+            return failed(target, "timeout", f"{where}: {details}", latency_ms=latency_ms)
+        if details == "Undeliverable":
+            return failed(target, "not-found", f"{where}: undeliverable (the SSM agent is not running, or the instance is gone)", latency_ms=latency_ms)
+        if details == "AccessDenied":
+            return failed(target, "auth", f"{where}: access denied to run the command", latency_ms=latency_ms)
+        tail = stderr.strip()[-200:]
+        return failed(target, "command", f"{where}: {details or 'failed'} (exit {code})" + (f": {tail}" if tail else ""), latency_ms=latency_ms)
+
+    async def _run_batch(self, port: int, batch: list[CountTarget], answers: asyncio.Queue) -> None:
+        started = time.monotonic()
+        deadline = started + self._timeout
+        by_id = {t.instance_id: t for t in batch}
+        ids = list(by_id)
+        try:
+            command_id = await asyncio.to_thread(self._send, port, ids)
+        except AwsCallError as exc:
+            if exc.code != "InvalidInstanceId":
+                raise
+            # one unmanaged instance fails the whole call: find which, resend to the rest
+            managed = await asyncio.to_thread(self._managed, ids)
+            for i in ids:
+                if i not in managed:
+                    answers.put_nowait(failed(by_id[i], "not-found", f"{i} is not managed by SSM (no agent online, or no instance profile allowing SSM)"))
+            ids = [i for i in ids if i in managed]
+            if not ids:
+                return
+            command_id = await asyncio.to_thread(self._send, port, ids)
+        pending = set(ids)
+        while pending:
+            await asyncio.sleep(min(self._poll, max(0.0, deadline - time.monotonic())))
+            for invocation in await asyncio.to_thread(self._invocations, command_id):
+                instance_id = invocation.get("InstanceId")
+                if instance_id not in pending or invocation.get("Status") in _RUNNING:
+                    continue
+                pending.discard(instance_id)
+                latency_ms = (time.monotonic() - started) * 1000
+                answers.put_nowait(await asyncio.to_thread(self._row, by_id[instance_id], command_id, invocation, latency_ms))
+            if pending and time.monotonic() >= deadline:
+                for i in sorted(pending):
+                    answers.put_nowait(failed(by_id[i], "timeout", f"SSM did not finish the count on {i} within {self._timeout:.0f} s"))
+                return
+
+    # ------------------------------------------------------------------ the interface
+
+    async def sweep(self, targets: Sequence[CountTarget]) -> AsyncIterator[InstanceCount]:
+        async with self._lock:
+            answers: asyncio.Queue = asyncio.Queue()
+            tasks = [asyncio.create_task(self._run_batch(port, batch, answers)) for port, batch in _batches(targets)]
+            remaining = len(targets)
+            try:
+                while remaining:
+                    getter = asyncio.ensure_future(answers.get())
+                    done, _ = await asyncio.wait([getter, *[t for t in tasks if not t.done()]], return_when=asyncio.FIRST_COMPLETED)
+                    if getter in done:
+                        remaining -= 1
+                        yield getter.result()
+                        continue
+                    getter.cancel()
+                    for task in done:
+                        if task.exception() is not None:
+                            raise task.exception()
+                    if all(t.done() for t in tasks) and answers.empty():
+                        raise AssertionError("an SSM batch ended without answering every instance")
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        pass
