@@ -575,3 +575,17 @@ def test_a_broken_action_from_the_config_says_to_fix_the_config_too():
     (f,) = of("schedule", run(healthy(scheduled_actions=(bad,))))
     assert f.fix.startswith("wsfleet schedule put weekday-morning --cron '0 7 * * MON-FRI' --min 20 --max 20")
     assert "[[fleets.prod-chat.schedule]]" in f.fix
+
+
+def test_an_alarm_in_a_shape_no_check_expects_is_a_warning_not_a_crash():
+    odd = high_alarm(evaluation_periods=5, datapoints_to_alarm=7)  # AWS refuses it; the evaluator too
+    findings = run(healthy(high_alarm=odd))
+    assert any(f.check == "missing-data" and f.severity == "warning" and "could not run" in f.found for f in findings)
+    assert of("flap", findings)  # the other checks still ran
+
+
+def test_an_anomaly_band_comparison_is_an_error_and_missing_data_still_checked():
+    odd = high_alarm(comparison="LessThanLowerOrGreaterThanUpperThreshold", treat_missing_data="breaching")
+    findings = run(healthy(high_alarm=odd))
+    assert "error" in severities("alarm-config", findings)
+    assert severities("missing-data", findings) == ["ok", "warning"]
