@@ -1,0 +1,204 @@
+"""`wsfleet counts` (one sweep of per-instance connection counts) and `wsfleet check` (its verdict).
+
+    wsfleet counts [--source ssh|ssm|cloudwatch] [--format table|json|csv]
+    wsfleet check [--max-skew X] [--source ...] [--format table|json]
+
+`counts --format json` is one object (DESIGN.md, a contract):
+
+    {"fleet", "asg", "source", "taken_at" (ISO 8601, UTC),
+     "instances": [{"id", "az", "address", "lifecycle", "health", "connections" (int or null),
+                    "error" (null or timeout|refused|auth|host-key|command|parse|not-found),
+                    "latency_ms"}],
+     "summary": {"instances", "measured", "total", "mean", "min", "max", "skew" (max/mean), "cv"}}
+
+`check --format json` adds "verdict" ("balanced" | "imbalanced"; null when nothing was measured)
+and "max_skew".
+
+Exit codes. counts: 0; 3 when the group has instances and none could be measured. check: 0
+balanced, 1 imbalanced, 3 when it could not measure (AWS failure, or no instance measured),
+2 usage. Instances that could not be measured are listed (and named on stderr by `check`); they
+never count as zero connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import math
+import sys
+from typing import Any
+
+from wsfleet.errors import EXIT_FINDING, EXIT_OK, EXIT_REMOTE, UsageError
+from wsfleet.model import CountSweep, InstanceCount
+
+
+def _max_skew(value: float | None) -> float:
+    from wsfleet.balance import DEFAULT_MAX_SKEW
+
+    if value is None:
+        return DEFAULT_MAX_SKEW
+    if not math.isfinite(value) or value < 1.0:
+        raise UsageError(
+            f"--max-skew {value} is not allowed: give a number of at least 1.0 (the busiest instance's "
+            f"connections over the mean; never below 1), e.g. --max-skew {DEFAULT_MAX_SKEW}."
+        )
+    return float(value)
+
+
+def run(args: Any, ctx: Any) -> int:
+    checking = getattr(args, "command", "counts") == "check"
+    max_skew = _max_skew(getattr(args, "max_skew", None)) if checking else None  # before any AWS call
+    fleet = ctx.fleet
+    session = ctx.aws(fleet)
+
+    from wsfleet.aws.fleet import read_group
+    from wsfleet.counts import open_source, targets_for
+
+    group = read_group(session, fleet.asg)
+    targets = targets_for(fleet, group)
+    source = open_source(fleet, session, getattr(args, "source", None))
+    sweep = asyncio.run(_collect(fleet, source, targets))
+
+    verdict = None
+    if checking and sweep.summary.measured:
+        from wsfleet.balance import verdict as judge
+
+        verdict = judge(sweep.summary, max_skew)
+
+    fmt = getattr(args, "format", "table")
+    if fmt == "json":
+        doc = sweep_to_json(sweep)
+        if checking:
+            doc["verdict"] = verdict
+            doc["max_skew"] = max_skew
+        print(json.dumps(doc, indent=2))
+    elif fmt == "csv":
+        write_csv(sweep, sys.stdout)
+    else:
+        print_table(sweep, verbose=getattr(ctx, "verbose", False))
+        if checking:
+            print(_verdict_line(sweep, verdict, max_skew))
+
+    unmeasured = [r for r in sweep.instances if r.connections is None]
+    if checking and unmeasured:
+        names = ", ".join(f"{r.instance_id} ({r.error})" for r in unmeasured)
+        print(f"wsfleet: not measured, left out of the verdict: {names}.", file=sys.stderr)
+    if sweep.instances and not sweep.summary.measured:
+        print(f"wsfleet: could not measure any of the {len(sweep.instances)} instances of {fleet.asg} "
+              f"over {sweep.source}: see the error column (rerun with -v for details).", file=sys.stderr)
+        return EXIT_REMOTE
+    if checking and not sweep.instances:
+        print(f"wsfleet: {fleet.asg} has no instances to measure.", file=sys.stderr)
+        return EXIT_REMOTE
+    if checking:
+        return EXIT_OK if verdict == "balanced" else EXIT_FINDING
+    return EXIT_OK
+
+
+async def _collect(fleet, source, targets) -> CountSweep:
+    from wsfleet.counts import collect_sweep
+
+    try:
+        return await collect_sweep(fleet, source, targets)
+    finally:
+        await source.aclose()
+
+
+# ----------------------------------------------------------------------------- formats
+
+
+def _number(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(float(x), digits)
+
+
+def instance_to_json(row: InstanceCount) -> dict[str, Any]:
+    return {
+        "id": row.instance_id,
+        "az": row.az,
+        "address": row.address,
+        "lifecycle": row.lifecycle,
+        "health": row.health,
+        "connections": row.connections,
+        "error": row.error,
+        "latency_ms": _number(row.latency_ms, 1),
+    }
+
+
+def sweep_to_json(sweep: CountSweep) -> dict[str, Any]:
+    s = sweep.summary
+    return {
+        "fleet": sweep.fleet,
+        "asg": sweep.asg,
+        "source": sweep.source,
+        "taken_at": sweep.taken_at.isoformat(),
+        "instances": [instance_to_json(r) for r in sweep.instances],
+        "summary": {
+            "instances": s.instances,
+            "measured": s.measured,
+            "total": s.total,
+            "mean": _number(s.mean),
+            "min": s.min,
+            "max": s.max,
+            "skew": _number(s.skew),
+            "cv": _number(s.cv),
+        },
+    }
+
+
+CSV_FIELDS = ("id", "az", "address", "lifecycle", "health", "connections", "error", "latency_ms", "age_s", "detail")
+
+
+def write_csv(sweep: CountSweep, out) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for r in sweep.instances:
+        writer.writerow([
+            r.instance_id, r.az, r.address or "", r.lifecycle, r.health,
+            "" if r.connections is None else r.connections, r.error or "",
+            "" if r.latency_ms is None else f"{r.latency_ms:.1f}",
+            "" if r.age_s is None else f"{r.age_s:.0f}", r.detail or "",
+        ])
+
+
+def _summary_line(sweep: CountSweep) -> str:
+    s = sweep.summary
+    if not s.measured:
+        return f"{s.instances} instances, none measured ({sweep.source}, {sweep.taken_at:%H:%M:%S} UTC)"
+    return (f"{s.instances} instances, {s.measured} measured ({sweep.source}, {sweep.taken_at:%H:%M:%S} UTC): "
+            f"total {s.total:,}, mean {s.mean:,.1f}, min {s.min:,}, max {s.max:,}, skew {s.skew:.2f}, cv {s.cv:.2f}")
+
+
+def _verdict_line(sweep: CountSweep, verdict: str | None, max_skew: float) -> str:
+    s = sweep.summary
+    if verdict is None:
+        return "verdict: not measured"
+    sign = "<=" if verdict == "balanced" else ">"
+    return f"verdict: {verdict} (skew {s.skew:.2f} {sign} max {max_skew:.2f}, over {s.measured} of {s.instances} instances)"
+
+
+def print_table(sweep: CountSweep, *, verbose: bool = False, console=None) -> None:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = console or Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    aged = any(r.age_s is not None for r in sweep.instances)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"{sweep.fleet} / {sweep.asg}", title_justify="left")
+    for name, justify in (("INSTANCE", "left"), ("AZ", "left"), ("ADDRESS", "left"), ("STATE", "left"),
+                          ("CONNECTIONS", "right"), ("AGE" if aged else "LATENCY", "right"), ("ERROR", "left")):
+        table.add_column(name, justify=justify, overflow="fold")
+    for r in sweep.instances:
+        state = r.lifecycle if r.health in ("", "Healthy") else f"{r.lifecycle}/{r.health}"
+        when = (f"{r.age_s:.0f} s" if r.age_s is not None else "") if aged else (f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "")
+        error = Text("")
+        if r.error:
+            detail = r.detail or ""
+            if not verbose and len(detail) > 90:
+                detail = detail[:87] + "..."
+            error = Text(f"{r.error}: {detail}" if detail else r.error, style="red")
+        connections = Text(f"{r.connections:,}") if r.connections is not None else Text("-", style="dim")
+        table.add_row(r.instance_id, r.az, r.address or "-", state, connections, when, error)
+    console.print(table)
+    console.print(_summary_line(sweep))
