@@ -1,0 +1,170 @@
+"""The dashboard's one door to the services: reads, count sweeps, plans and writes, per fleet.
+
+No Textual here (the UI posts these results as Messages), no boto3 or asyncssh either: this only
+calls the modules that own them (`wsfleet.aws.reader`, `wsfleet.counts`, `wsfleet.actions`). Tests
+and snapshots use a fake with the same methods (tests/tui/fakes.py).
+
+Threading: `read_status`, `plan_*` and `execute` are blocking (boto3) and are called from thread
+workers; `sweep` and `aclose` are coroutines on the UI's event loop (asyncssh is loop-bound).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from wsfleet.model import AppConfig, FleetConfig, FleetStatus, GroupState, InstanceCount, ScheduledAction, ScheduledActionConfig
+
+
+class FleetService:
+    """One fleet: its AWS session (account, region, profile), its count source, its write path."""
+
+    def __init__(self, fleet: FleetConfig, *, read_only: bool = False, session: Any = None, audit: Any = None, audit_path: str | None = None) -> None:
+        self.fleet = fleet
+        self.read_only = read_only
+        self._session = session
+        self._audit = audit
+        self._audit_path = audit_path
+        self._source: Any = None
+
+    # ------------------------------------------------------------------ identity
+
+    @property
+    def name(self) -> str:
+        return self.fleet.name
+
+    @property
+    def source_name(self) -> str:
+        return self.fleet.counts.source
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            from wsfleet.aws.session import AwsSession
+
+            self._session = AwsSession(self.fleet)
+        return self._session
+
+    @property
+    def api_calls(self) -> int:
+        return int(getattr(self._session, "api_calls", 0) or 0)
+
+    # ------------------------------------------------------------------ reads (blocking)
+
+    def read_status(self, window_minutes: int = 60) -> FleetStatus:
+        """Everything the dashboard shows from AWS, in API calls constant in the fleet's size."""
+        from wsfleet.aws.reader import read_status
+
+        return read_status(self.session, self.fleet, window_minutes=window_minutes)
+
+    def read_schedule(self) -> tuple[ScheduledAction, ...]:
+        """The group's scheduled actions alone (the schedule dialog re-reads them after a write)."""
+        from wsfleet.aws.schedule import read_scheduled_actions
+
+        return read_scheduled_actions(self.session, self.fleet.asg)
+
+    # ------------------------------------------------------------------ counts (async, streaming)
+
+    async def sweep(self, group: GroupState) -> AsyncIterator[InstanceCount]:
+        """One sweep over the group's instances; yields each count as its host answers."""
+        from wsfleet.counts import targets_for
+
+        source = await self._open_source()
+        async for count in source.sweep(targets_for(self.fleet, group)):
+            yield count
+
+    async def _open_source(self) -> Any:
+        if self._source is None:
+            from wsfleet.counts import open_source
+
+            source = open_source(self.fleet, self.session, self.fleet.counts.source)
+            if inspect.isawaitable(source):
+                source = await source
+            self._source = source
+        return self._source
+
+    async def aclose(self) -> None:
+        """Close the count source's connections (persistent SSH sessions)."""
+        source, self._source = self._source, None
+        if source is not None:
+            await source.aclose()
+
+    # ------------------------------------------------------------------ writes (blocking): plan, then execute
+
+    def plan_scale(self, op: str, n: int, *, raise_max: bool = False) -> Any:
+        from wsfleet import actions
+
+        return actions.plan_scale(self.session, self.fleet, op, n, raise_max=raise_max)
+
+    def plan_thresholds(self, high: float | None = None, low: float | None = None, steps: Any = None) -> Any:
+        from wsfleet import actions
+
+        return actions.plan_thresholds(self.session, self.fleet, high=high, low=low, steps=steps)
+
+    def plan_schedule_put(self, action: ScheduledActionConfig) -> Any:
+        from wsfleet import actions
+
+        return actions.plan_schedule_put(self.session, self.fleet, action)
+
+    def plan_schedule_delete(self, name: str) -> Any:
+        from wsfleet import actions
+
+        return actions.plan_schedule_delete(self.session, self.fleet, name)
+
+    def plan_warm_pool(self, **fields: Any) -> Any:
+        from wsfleet import actions
+
+        return actions.plan_warm_pool(self.session, self.fleet, **fields)
+
+    def execute(self, plan: Any) -> Any:
+        """Apply a plan the user confirmed in the UI; the read-only gate is in `actions.execute`."""
+        from wsfleet import actions
+
+        return actions.execute(plan, confirm=lambda _plan: True, read_only=self.read_only, audit=self._audit_log())
+
+    def _audit_log(self) -> Any:
+        if self._audit is None:
+            from wsfleet.audit import AuditLog, default_audit_path
+
+            self._audit = AuditLog(self._audit_path or default_audit_path())
+        return self._audit
+
+
+class FleetDirectory:
+    """Every configured fleet, each with its own FleetService (its own session and account)."""
+
+    def __init__(self, app_config: AppConfig, *, read_only: bool = False, resolve: Callable[[str], FleetConfig] | None = None, sessions: Callable[[FleetConfig], Any] | None = None) -> None:
+        self.app_config = app_config
+        self.read_only = read_only
+        self._resolve = resolve or (lambda name: app_config.fleets[name])
+        self._sessions = sessions
+        self._services: dict[str, FleetService] = {}
+
+    @classmethod
+    def from_context(cls, ctx: Any) -> "FleetDirectory":
+        """Fleets as the CLI sees them: --profile/--region/--endpoint-url applied, sessions from ctx."""
+        return cls(ctx.app_config, read_only=ctx.read_only, resolve=ctx.fleet_config, sessions=ctx.aws)
+
+    def names(self) -> list[str]:
+        return list(self.app_config.fleets)
+
+    def default_name(self, requested: str | None = None) -> str:
+        from wsfleet.config import select_fleet
+
+        return select_fleet(self.app_config, requested).name
+
+    def service(self, name: str) -> FleetService:
+        if name not in self._services:
+            fleet = self._resolve(name)
+            session = self._sessions(fleet) if self._sessions else None
+            self._services[name] = FleetService(fleet, read_only=self.read_only, session=session, audit_path=self.app_config.audit_log)
+        return self._services[name]
+
+    async def aclose(self) -> None:
+        for service in self._services.values():
+            try:
+                await service.aclose()
+            except Exception:  # closing is best effort: the process is ending
+                pass
+

@@ -1,0 +1,230 @@
+"""The alarm chart (average metric vs. thresholds, coloured by alarm state) and the per-instance
+distribution, drawn with plotext 5 into Rich text (NOTES.md: clear the figure on every build)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import plotext as plt
+from rich.text import Text
+from textual.widget import Widget
+
+from wsfleet.model import FleetConfig, FleetStatus
+from wsfleet.scaling import step_for
+from wsfleet.tui.styling import plotext_color, role_styles
+from wsfleet.tui.view import (
+    ERROR,
+    MUTED,
+    OK,
+    SEG_HIGH,
+    SEG_LOW,
+    SEG_NODATA,
+    SEG_OK,
+    WARNING,
+    InstanceRow,
+    absolute_steps,
+    alarm_states,
+    fmt_int,
+    fmt_step,
+    high_alarm_params,
+    latest,
+    low_alarm_params,
+    runs,
+    segment_kinds,
+)
+
+VIEW_ALARM, VIEW_DISTRIBUTION = "alarm", "distribution"
+
+
+@dataclass
+class ChartData:
+    fleet: FleetConfig | None = None
+    status: FleetStatus | None = None
+    rows: Sequence[InstanceRow] = field(default_factory=tuple)
+    window_minutes: int = 60
+
+
+def _short(n: float) -> str:
+    if abs(n) >= 10_000:
+        return f"{n / 1000:.0f}k"
+    if abs(n) >= 1000:
+        return f"{n / 1000:.1f}k"
+    return f"{n:.0f}"
+
+
+class ChartPlot(Widget):
+    """The plotext figure, rebuilt only when its data, size, view or theme changed."""
+
+    DEFAULT_CSS = """
+    ChartPlot { height: 1fr; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.data = ChartData()
+        self.view = VIEW_ALARM
+        self._version = 0
+        self._cache: tuple[tuple, Text] | None = None
+
+    def set_data(self, data: ChartData) -> None:
+        self.data = data
+        self._version += 1
+        self.refresh()
+
+    def set_view(self, view: str) -> None:
+        self.view = view
+        self._version += 1
+        self.refresh()
+
+    def render(self) -> Text:
+        w, h = self.size.width, self.size.height
+        key = (w, h, self.view, self._version, self.app.theme)
+        if self._cache and self._cache[0] == key:
+            return self._cache[1]
+        if w < 20 or h < 5:
+            text = Text("(too small for a chart)", style="dim")
+        elif self.view == VIEW_ALARM:
+            text = self._alarm(w, h)
+        else:
+            text = self._distribution(w, h)
+        self._cache = (key, text)
+        return text
+
+    def _colors(self):
+        v = self.app.theme_variables
+        ansi = bool(getattr(self.app.current_theme, "ansi", False))
+        return {
+            SEG_OK: plotext_color(v, "success", ansi, "green"),
+            SEG_HIGH: plotext_color(v, "error", ansi, "red"),
+            SEG_LOW: plotext_color(v, "primary", ansi, "blue"),
+            SEG_NODATA: plotext_color(v, "foreground-darken-3", ansi, "gray"),
+            "high_line": plotext_color(v, "warning", ansi, "yellow"),
+            "low_line": plotext_color(v, "primary", ansi, "blue"),
+            "bar": plotext_color(v, "secondary", ansi, "cyan"),
+            "over": plotext_color(v, "error", ansi, "red"),
+        }
+
+    def _alarm(self, w: int, h: int) -> Text:
+        d = self.data
+        if d.fleet is None or d.status is None or d.status.metric is None or not d.status.metric.values:
+            return Text("no metric datapoints in this window yet", style="dim")
+        series = d.status.metric
+        hp = high_alarm_params(d.fleet, d.status.high_alarm)
+        lp = low_alarm_params(d.fleet, d.status.low_alarm)
+        kinds = segment_kinds(alarm_states(series, hp), alarm_states(series, lp))
+        n = len(series.values)
+        period_min = series.period / 60
+        xs = [(i - (n - 1)) * period_min for i in range(n)]
+        colors = self._colors()
+        present = [v for v in series.values if v is not None]
+        lo = min(present + [lp.threshold])
+        hi = max(present + [hp.threshold])
+        pad = max((hi - lo) * 0.08, 1.0)
+        plt.clf()
+        plt.plotsize(w, h)
+        plt.theme("clear")
+        plt.hline(hp.threshold, color=colors["high_line"])
+        plt.hline(lp.threshold, color=colors["low_line"])
+        for kind, start, end in runs(kinds):
+            seg_x = [xs[i] for i in range(start, end + 1) if series.values[i] is not None]
+            seg_y = [series.values[i] for i in range(start, end + 1) if series.values[i] is not None]
+            if seg_x:
+                plt.plot(seg_x, seg_y, color=colors[kind], marker="braille")
+        plt.ylim(max(lo - pad, 0), hi + pad)
+        plt.xlim(xs[0], 0)
+        plt.yticks([lp.threshold, hp.threshold], [_short(lp.threshold), _short(hp.threshold)])
+        ticks = _time_ticks(xs[0])
+        plt.xticks(ticks, [f"{t:g}m" if t else "now" for t in ticks])
+        return Text.from_ansi(plt.build(), no_wrap=True)
+
+    def _distribution(self, w: int, h: int) -> Text:
+        d = self.data
+        measured = [r for r in d.rows if r.connections is not None and not r.error]
+        if not measured or d.fleet is None:
+            return Text("no counts yet", style="dim")
+        colors = self._colors()
+        cap = d.fleet.capacity
+        values = [r.connections for r in measured]
+        mean = sum(values) / len(values)
+        plt.clf()
+        plt.plotsize(w, h)
+        plt.theme("clear")
+        if len(measured) <= max((w - 8) // 3, 1):
+            labels = [r.id[-4:] for r in measured]
+            bar_colors = [colors["over"] if v > cap else colors["bar"] for v in values]
+            plt.bar(labels, values, color=bar_colors, width=0.6)
+            plt.hline(cap, color=colors["over"])
+            plt.hline(mean, color=colors["high_line"])
+            plt.ylim(0, max(max(values), cap) * 1.08)
+            plt.yticks([mean, cap], [_short(mean), _short(cap)])
+        else:
+            plt.hist(values, bins=min(30, max(5, (w - 8) // 2)), color=colors["bar"])
+            plt.vline(cap, color=colors["over"])
+            plt.vline(mean, color=colors["high_line"])
+            plt.xlabel("connections per instance")
+        return Text.from_ansi(plt.build(), no_wrap=True)
+
+
+def _time_ticks(first: float) -> list[float]:
+    span = -first
+    for step in (1, 5, 10, 15, 30, 60, 120, 180, 360):
+        if span / step <= 5:
+            break
+    ticks = []
+    t = 0.0
+    while t >= first - 1e-9:
+        ticks.append(t)
+        t -= step
+    return sorted(ticks)
+
+
+class ChartInfo(Widget):
+    """Under the chart: each alarm's state from CloudWatch, the current value, the step that would fire."""
+
+    DEFAULT_CSS = """
+    ChartInfo { height: auto; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.data = ChartData()
+        self.view = VIEW_ALARM
+
+    def set_data(self, data: ChartData, view: str) -> None:
+        self.data, self.view = data, view
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        d = self.data
+        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        t = Text(no_wrap=False)
+        if d.fleet is None:
+            return t
+        if self.view == VIEW_DISTRIBUTION:
+            t.append("bars: connections per instance · ", style=styles[MUTED])
+            t.append("─ ceiling", style=styles[ERROR])
+            t.append(f" {fmt_int(d.fleet.capacity)} · ", style=styles[MUTED])
+            t.append("─ mean", style=styles[WARNING])
+            return t
+        status = d.status
+        hp = high_alarm_params(d.fleet, status.high_alarm if status else None)
+        lp = low_alarm_params(d.fleet, status.low_alarm if status else None)
+        for label, p, alarm in (("high", hp, status.high_alarm if status else None), ("low", lp, status.low_alarm if status else None)):
+            state = alarm.state if alarm else "missing"
+            role = ERROR if state == "ALARM" else OK if state == "OK" else MUTED if state == "INSUFFICIENT_DATA" else WARNING
+            op = "≥" if "Greater" in p.comparison else "≤"
+            t.append(f"{label} {op}{fmt_int(p.threshold)} ", style=styles[MUTED])
+            t.append(state, style=styles[role])
+            t.append("  ")
+        value, _ = latest(status.metric if status else None)
+        t.append("now ", style=styles[MUTED])
+        t.append(fmt_int(value) if value is not None else "—", style="bold")
+        threshold, steps, origin = absolute_steps(d.fleet, status)
+        step = step_for(value, threshold, steps) if value is not None else None
+        t.append("  → ", style=styles[MUTED])
+        if step is None:
+            t.append("no step fires", style=styles[OK])
+        else:
+            t.append(f"step {fmt_step(step)}", style=styles[ERROR])
+        return t

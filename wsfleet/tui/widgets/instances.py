@@ -1,0 +1,220 @@
+"""The instances table: one row per instance, diff-updated by row key as counts stream in.
+
+The table's rows are a view of `self.rows` (every instance the group read or a count reported),
+narrowed by the `/` filter and ordered by the sort column. A refresh never clears the table: rows
+are added and removed by key, cells are rewritten only when their text or role changed, and
+columns have fixed widths (no width recomputation on update: NOTES.md, DataTable costs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowDoesNotExist
+
+from wsfleet.balance import DEFAULT_MAX_SKEW, balance_stats
+from wsfleet.model import BalanceStats, Instance, InstanceCount
+from wsfleet.tui.styling import role_styles, styled
+from wsfleet.tui.view import COLUMN_KEYS, COLUMNS, Cell, InstanceRow, Judgement, judge, matches, row_cells, sort_value
+
+Cells = dict[str, Cell]
+
+
+class InstanceTable(DataTable):
+    """DataTable with a model behind it; see the module docstring."""
+
+    def __init__(self, *, capacity: int = 28000, max_skew: float = DEFAULT_MAX_SKEW, address_kind: str = "private_ip", id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.capacity = capacity
+        self.max_skew = max_skew
+        self.address_kind = address_kind
+        self.now: datetime | None = None
+        self.rows_by_id: dict[str, InstanceRow] = {}
+        self.judgements: dict[str, Judgement] = {}
+        self.stats: BalanceStats = balance_stats([])
+        self.filter_text = ""
+        self.sort_column = "id"
+        self.sort_reverse = False
+        self._rendered: dict[str, Cells] = {}
+        self._styles = role_styles({}, ansi=True)
+
+    # ------------------------------------------------------------------ setup
+
+    def on_mount(self) -> None:
+        for col in COLUMNS:
+            self.add_column(col.label, width=col.width, key=col.key)
+        self._label_sorted_column()
+        self.set_styles_from_theme()
+
+    def on_resize(self) -> None:
+        self.fit_error_column()
+
+    def fit_error_column(self) -> None:
+        """The error column takes the width the others leave (the others never change width)."""
+        column = self.columns.get(ColumnKey("error"))
+        if column is None or not self.size.width:
+            return
+        pad = 2 * self.cell_padding
+        used = sum(c.width + pad for c in COLUMNS if c.key != "error")
+        width = max(16, self.size.width - used - pad - 1)
+        if column.width != width:
+            column.width = width
+            self._require_update_dimensions = True
+            self._clear_caches()
+            self.refresh()
+
+    def set_styles_from_theme(self) -> None:
+        theme = self.app.current_theme
+        self._styles = role_styles(self.app.theme_variables, ansi=bool(getattr(theme, "ansi", False)))
+        self._rendered.clear()
+        self.render_rows(force=True)
+
+    # ------------------------------------------------------------------ model updates
+
+    def reset(self, *, capacity: int, address_kind: str) -> None:
+        """A different fleet: nothing of the previous one may stay on screen."""
+        self.capacity = capacity
+        self.address_kind = address_kind
+        self.rows_by_id.clear()
+        self.judgements.clear()
+        self._rendered.clear()
+        self.stats = balance_stats([])
+        self.clear()
+
+    def set_instances(self, instances: Sequence[Instance]) -> None:
+        """The group's members from an AWS read: new ones appear, gone ones disappear."""
+        current = {i.id for i in instances}
+        for gone in [rid for rid in self.rows_by_id if rid not in current]:
+            del self.rows_by_id[gone]
+            self.judgements.pop(gone, None)
+            self._drop_row(gone)
+        added = False
+        for inst in instances:
+            row = self.rows_by_id.get(inst.id)
+            if row is None:
+                self.rows_by_id[inst.id] = InstanceRow.from_instance(inst, self.address_kind)
+                added = True
+            else:
+                self.rows_by_id[inst.id] = row.with_instance(inst)
+        self.render_rows(resort=added)
+
+    def apply_counts(self, counts: Iterable[InstanceCount]) -> None:
+        """Counts as hosts answer (a batch of the stream). Unknown ids get a row of their own."""
+        added = False
+        for count in counts:
+            row = self.rows_by_id.get(count.instance_id)
+            if row is None:
+                row = InstanceRow(id=count.instance_id, az=count.az, lifecycle=count.lifecycle, health=count.health)
+                added = True
+            self.rows_by_id[count.instance_id] = row.with_count(count)
+        self.render_rows(resort=added)
+
+    # ------------------------------------------------------------------ rendering (diff by row key)
+
+    def render_rows(self, *, force: bool = False, resort: bool = False) -> None:
+        rows = self.rows_by_id
+        self.stats = balance_stats([r.connections if not r.error else None for r in rows.values()])
+        mean = self.stats.mean
+        capacity, max_skew, now, styles = self.capacity, self.max_skew, self.now, self._styles
+        present = self.rows
+        rendered = self._rendered
+        with self.app.batch_update():
+            for rid, row in rows.items():
+                j = judge(row, mean, capacity, max_skew)
+                self.judgements[rid] = j
+                if self.filter_text and not matches(row, self.filter_text):
+                    if rid in rendered:
+                        self._drop_row(rid)
+                    continue
+                cells = row_cells(row, j, now)
+                previous = rendered.get(rid)
+                if rid not in present:
+                    self.add_row(*(styled(cells[k], styles) for k in COLUMN_KEYS), key=rid)
+                    resort = True
+                elif force or previous is None:
+                    for k in COLUMN_KEYS:
+                        self.update_cell(rid, k, styled(cells[k], styles))
+                elif previous != cells:
+                    for k in COLUMN_KEYS:
+                        if previous[k] != cells[k]:
+                            self.update_cell(rid, k, styled(cells[k], styles))
+                rendered[rid] = cells
+            if resort:
+                self.resort()
+
+    def _drop_row(self, rid: str) -> None:
+        self._rendered.pop(rid, None)
+        try:
+            self.remove_row(rid)
+        except RowDoesNotExist:
+            pass
+
+    # ------------------------------------------------------------------ filter and sort
+
+    def set_filter(self, query: str) -> None:
+        self.filter_text = query.strip()
+        self.render_rows(resort=True)
+
+    def sort_by(self, column: str, reverse: bool | None = None) -> None:
+        if column not in COLUMN_KEYS:
+            raise ValueError(column)
+        if reverse is None:
+            reverse = (not self.sort_reverse) if column == self.sort_column else False
+        self.sort_column, self.sort_reverse = column, reverse
+        self._label_sorted_column()
+        self.resort()
+
+    def resort(self) -> None:
+        """Reorder rows by the sort column; the cursor stays on the same instance, the scroll stays put."""
+        if not self.row_count:
+            return
+        cursor_key = self.cursor_key()
+        column, rows, judgements, reverse = self.sort_column, self.rows_by_id, self.judgements, self.sort_reverse
+        self.sort("id", key=lambda cell: sort_value(column, rows[cell.plain], judgements[cell.plain], reverse), reverse=reverse)
+        if cursor_key is not None:
+            try:
+                self.move_cursor(row=self.get_row_index(cursor_key), scroll=False)
+            except RowDoesNotExist:
+                pass
+
+    def cursor_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        except Exception:
+            return None
+
+    def _label_sorted_column(self) -> None:
+        arrow = "▼" if self.sort_reverse else "▲"
+        for col in COLUMNS:
+            column = self.columns.get(ColumnKey(col.key))
+            if column is None:
+                continue
+            if col.key != self.sort_column:
+                column.label = Text(col.label)
+            elif col.width < 3:
+                column.label = Text(arrow)
+            else:
+                column.label = Text(f"{col.label} {arrow}")
+        self._update_count += 1
+        self.refresh()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(event.column_key.value)
+
+    # ------------------------------------------------------------------ reads for others
+
+    def visible_count(self) -> int:
+        return self.row_count
+
+    def rows_in_order(self) -> list[InstanceRow]:
+        """All rows (not only the filtered ones), in the current sort order."""
+        column, judgements, reverse = self.sort_column, self.judgements, self.sort_reverse
+        rows = list(self.rows_by_id.values())
+        rows.sort(key=lambda r: sort_value(column, r, judgements.get(r.id) or judge(r, self.stats.mean, self.capacity, self.max_skew), reverse), reverse=reverse)
+        return rows
