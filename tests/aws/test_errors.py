@@ -176,3 +176,31 @@ def test_aws_errors_leaves_other_exceptions_alone():
     with pytest.raises(KeyError):
         with aws_errors("doing nothing"):
             raise KeyError("a bug stays a bug")
+
+
+def test_an_endpoint_that_stops_answering_is_a_timeout_after_one_retry():
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections (the kernel's backlog), never answers
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        session = AwsSession(seed_fleet(endpoint_url=url), read_timeout=0.3)
+        started = time.monotonic()
+        with pytest.raises(AwsCallError) as caught:
+            aws_fleet.read_group(session, ASG)
+        assert time.monotonic() - started < 3
+    finally:
+        silent.close()
+    assert caught.value.kind == "timeout" and url in caught.value.message
+    assert one_sentence(caught.value.message)
+
+
+def test_the_action_is_named_even_when_credentials_made_their_own_call_in_between():
+    from wsfleet.aws.errors import note_call
+
+    note_call(service="autoscaling", operation="DescribeAutoScalingGroups", profile="prod", region="us-east-1", endpoint_url=None)
+    note_call(service="sts", operation="AssumeRole", profile="prod", region="us-east-1", endpoint_url=None)
+    exc = bx.ClientError({"Error": {"Code": "AccessDenied", "Message": ""}}, "DescribeAutoScalingGroups")
+    assert "autoscaling:DescribeAutoScalingGroups" in translate(exc, "reading the group").message

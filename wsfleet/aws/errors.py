@@ -87,11 +87,22 @@ _last = threading.local()
 
 
 def note_call(*, service: str, operation: str, profile: str | None, region: str | None, endpoint_url: str | None) -> None:
-    """Remember the call this thread is about to make (the session's before-call hook calls this)."""
-    _last.call = _Call(service, operation, profile, region, endpoint_url)
+    """Remember the call this thread is about to make (the session's before-call hook calls this).
+
+    Kept per operation too: fetching credentials (assume-role) makes its own STS call in between.
+    """
+    call = _Call(service, operation, profile, region, endpoint_url)
+    _last.call = call
+    if not hasattr(_last, "by_operation"):
+        _last.by_operation = {}
+    _last.by_operation[operation] = call
 
 
-def _noted() -> _Call | None:
+def _noted(operation: str | None = None) -> _Call | None:
+    if operation is not None:
+        found = getattr(_last, "by_operation", {}).get(operation)
+        if found is not None:
+            return found
     return getattr(_last, "call", None)
 
 
@@ -117,7 +128,7 @@ def aws_errors(doing: str, *, profile: str | None = None, region: str | None = N
 
 def translate(exc: BaseException, doing: str, *, profile: str | None = None, region: str | None = None) -> WsfleetError:
     """The sentence for one botocore exception (see the module docstring)."""
-    call = _noted()
+    call = _noted(getattr(exc, "operation_name", None))
     if profile is None and call is not None:
         profile = call.profile
     if isinstance(exc, bx.ClientError):

@@ -22,11 +22,12 @@ from wsfleet.model import FleetConfig
 DEFAULT_MAX_ATTEMPTS = 5  # attempts per call, the first included; throttled calls wait between them
 CONNECT_TIMEOUT = 3.0  # seconds: an endpoint that does not accept a connection by then is down
 READ_TIMEOUT = 20.0
-# A refused or timed-out connection is retried once, then reported. botocore's own policy retries
-# it like a throttle (five attempts with backoff, 10-25 s measured against a closed loopback port),
-# which leaves an on-call engineer staring at a frozen screen.
+# A refused or timed-out connection (or an endpoint that stops answering) is retried once, then
+# reported. botocore's own policy retries it like a throttle (five attempts with backoff, 10-25 s
+# measured against a closed loopback port), which leaves an on-call engineer staring at a frozen screen.
 CONNECT_ATTEMPTS = 2
 CONNECT_RETRY_DELAY = 0.2
+_FAIL_FAST = (botocore.exceptions.ConnectionError, botocore.exceptions.ReadTimeoutError)
 
 _UNSET = object()
 
@@ -58,7 +59,8 @@ class AwsSession:
             user_agent_extra="wsfleet",
         )
         self._clients: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # creating clients
+        self._count_lock = threading.Lock()  # the call counter (its hook may run while a client is made)
         self._calls = 0
         self._identity: Any = _UNSET
         # Registered on the session, so every client created from it inherits both hooks; on the
@@ -129,7 +131,7 @@ class AwsSession:
     # ------------------------------------------------------------------ botocore hooks
 
     def _before_call(self, model=None, **_: Any) -> None:
-        with self._lock:
+        with self._count_lock:
             self._calls += 1
         if model is not None:
             _errors.note_call(
@@ -141,7 +143,7 @@ class AwsSession:
             )
 
     def _fail_fast_on_connection_errors(self, caught_exception=None, attempts: int = 1, **_: Any) -> float | None:
-        if isinstance(caught_exception, botocore.exceptions.ConnectionError):
+        if isinstance(caught_exception, _FAIL_FAST):
             if attempts >= CONNECT_ATTEMPTS:
                 raise caught_exception
             return CONNECT_RETRY_DELAY
