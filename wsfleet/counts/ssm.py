@@ -19,6 +19,7 @@ import time
 from typing import AsyncIterator, Sequence
 
 from wsfleet.aws.errors import AwsCallError, aws_errors
+from wsfleet.errors import AwsError
 from wsfleet.counts.base import failed, measured
 from wsfleet.counts.command import CountParseError, count_command, parse_count
 from wsfleet.model import CountTarget, FleetConfig, InstanceCount
@@ -190,6 +191,59 @@ class SsmSource:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def run_command(self, target: CountTarget, command: str, *, timeout: float | None = None):
+        """Run one fixed command on one instance (SendCommand; ListCommandInvocations until it is
+        done; GetCommandInvocation for the whole output, 24,000 characters); failures are values.
+        Returns `wsfleet.counts.ssh.CommandOutput`, as SshSource.run_command does. Added for
+        `wsfleet doctor`'s instance facts (wsfleet/instance_facts.py); one call per instance."""
+        from wsfleet.counts.ssh import CommandOutput
+
+        budget = max(timeout or 0.0, self._timeout)
+        deadline = time.monotonic() + budget
+        instance_id = target.instance_id
+        where = f"SSM on {instance_id}"
+
+        def send() -> str:
+            with aws_errors(f"sending wsfleet doctor's facts script to {instance_id} with SSM"):
+                reply = self._ssm.send_command(
+                    InstanceIds=[instance_id], DocumentName=DOCUMENT, Comment="wsfleet doctor",
+                    TimeoutSeconds=max(30, int(budget)),
+                    Parameters={"commands": [command], "executionTimeout": [str(max(1, int(budget)))]},
+                )
+            return reply["Command"]["CommandId"]
+
+        try:
+            command_id = await asyncio.to_thread(send)
+            while True:
+                await asyncio.sleep(min(self._poll, max(0.0, deadline - time.monotonic())))
+                found = [i for i in await asyncio.to_thread(self._invocations, command_id) if i.get("InstanceId") == instance_id]
+                if found and found[0].get("Status") not in _RUNNING:
+                    invocation = found[0]
+                    break
+                if time.monotonic() >= deadline:
+                    return CommandOutput(error="timeout", detail=f"{where}: not finished within {budget:.0f} s")
+            full = await asyncio.to_thread(self._stdout_of, command_id, instance_id)
+        except AwsError as exc:
+            code = getattr(exc, "code", None) or ""
+            kind = {"InvalidInstanceId": "not-found", "AccessDeniedException": "auth", "AccessDenied": "auth"}.get(code, "command")
+            return CommandOutput(error=kind, detail=f"{where}: {exc}")
+        status = invocation.get("Status", "")
+        details = invocation.get("StatusDetails", "") or status
+        plugin = (invocation.get("CommandPlugins") or [{}])[0]
+        if details in ("DeliveryTimedOut", "ExecutionTimedOut") or status == "TimedOut":
+            return CommandOutput(error="timeout", detail=f"{where}: {details}")
+        if details == "Undeliverable":
+            return CommandOutput(error="not-found", detail=f"{where}: undeliverable (the SSM agent is not running, or the instance is gone)")
+        if details == "AccessDenied":
+            return CommandOutput(error="auth", detail=f"{where}: access denied to run the command")
+        if status in ("Cancelled", "Cancelling"):
+            return CommandOutput(error="command", detail=f"{where}: the command was cancelled")
+        stdout, _, stderr = (plugin.get("Output") or "").partition(_ERROR_MARK)
+        code = plugin.get("ResponseCode")
+        return CommandOutput(stdout=full if full is not None else stdout,
+                             exit_status=code if isinstance(code, int) and code >= 0 else (0 if status == "Success" else 1),
+                             stderr=stderr.strip()[-300:])
 
     async def aclose(self) -> None:
         pass
