@@ -36,7 +36,7 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
-from wsfleet import scaling
+from wsfleet import balance, scaling
 from wsfleet.model import (
     SEVERITIES,
     Alarm,
@@ -84,6 +84,7 @@ CHECKS = (
     "port-range",
     "nginx-keepalive",
     "close-wait",
+    "balance",
 )
 
 _POLICY_ARN = re.compile(r":autoScalingGroupName/(?P<group>[^:]+):policyName/(?P<policy>.+)$")
@@ -943,32 +944,60 @@ def check_instances(fleet: FleetConfig, status: FleetStatus, facts: Sequence[Ins
         out.append(_ok("instance-reach", f"checked {len(facts)} instance{'s' if len(facts) != 1 else ''}"))
     if not ok:
         return out
-    port = fleet.port
+    ports = {f.service_port or fleet.port for f in ok}
+    port = f"port {ports.pop()}" if len(ports) == 1 else "the service port"
     out += _check_listening(fleet, ok, port)
     listening = [f for f in ok if f.listening is not False]
     out += _check_open_files(fleet, listening, port)
     out += _check_port_range(fleet, ok)
     out += _check_nginx(fleet, status, ok)
     out += _check_close_wait(fleet, listening, port)
+    out += _check_balance(fleet, listening)
     return out
 
 
-def _check_listening(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: int) -> list[Finding]:
+def _port_number(fleet: FleetConfig, facts: Sequence[InstanceFacts]) -> int:
+    return next((f.service_port for f in facts if f.service_port), fleet.port)
+
+
+def _check_balance(fleet: FleetConfig, facts: Sequence[InstanceFacts]) -> list[Finding]:
+    """Connections spread evenly (the seed's load test): the same statistics as `wsfleet check`."""
+    measured = [f for f in facts if f.established is not None]
+    if len(measured) < 2:
+        return []
+    stats = balance.balance_stats(f.established for f in measured)
+    limit = fleet.counts.max_skew
+    if balance.verdict(stats, limit) == "balanced":
+        return [_ok("balance", f"connections are even across {stats.measured} instances: busiest {stats.skew:.2f}× the mean {_n(stats.mean)} (limit {limit:g}×)")]
+    busiest = max(measured, key=lambda f: f.established or 0)
+    emptiest = min(measured, key=lambda f: f.established or 0)
+    return [Finding(
+        "balance", "warning",
+        f"connections are uneven: {busiest.instance_id} holds {_n(busiest.established)}, {stats.skew:.2f}× the mean {_n(stats.mean)} "
+        f"(limit {limit:g}×), while {emptiest.instance_id} holds {_n(emptiest.established)}",
+        "WebSocket connections stay where they landed: after a deploy or a scale-out the old instances keep theirs and near the ceiling while the new ones sit nearly empty",
+        f"wsfleet check --max-skew {limit:g}   # in the deploy pipeline; least outstanding requests on the target group fills new instances first",
+        subject=_ids([busiest.instance_id, emptiest.instance_id]),
+    )]
+
+
+def _check_listening(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: str) -> list[Finding]:
     down = [f.instance_id for f in facts if f.listening is False]
     if down:
         return [Finding(
             "service-listening", "error",
-            f"nothing listens on port {port} on {_ids(down)}",
+            f"nothing listens on {port} on {_ids(down)}",
             "the service is down there, or `port` in the config is wrong — every count on that port reads 0",
             f"ss -Htln   # on the instance: what listens; then set port = ... in {_section(fleet)}",
             subject=_ids(down),
         )]
-    return [_ok("service-listening", f"port {port} is listening on {len(facts)} instance{'s' if len(facts) != 1 else ''}")]
+    return [_ok("service-listening", f"{port} is listening on {len(facts)} instance{'s' if len(facts) != 1 else ''}")]
 
 
-def _check_open_files(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: int) -> list[Finding]:
+def _check_open_files(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: str) -> list[Finding]:
     cap = fleet.capacity
-    unknown = [f.instance_id for f in facts if f.open_files is None and not f.open_files_unlimited]
+    unknown_facts = [f for f in facts if f.open_files is None and not f.open_files_unlimited]
+    unknown = [f.instance_id for f in unknown_facts]
     low = [f for f in facts if f.open_files is not None and f.open_files < cap]
     tight = [f for f in facts if f.open_files is not None and cap <= f.open_files < 2 * cap]
     fine = [f for f in facts if f.open_files_unlimited or (f.open_files is not None and f.open_files >= 2 * cap)]
@@ -985,23 +1014,23 @@ def _check_open_files(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: 
     if low:
         out.append(Finding(
             "open-files", "error",
-            f"the service on port {port} may open fewer files than the {_n(cap)}-connection ceiling: {shown(low)}",
+            f"the service on {port} may open fewer files than the {_n(cap)}-connection ceiling: {shown(low)}",
             f"every connection is a file descriptor; the seed raised the limit from 1,024 to {_n(SEED_OPEN_FILES)} before its load tests",
             fix, subject=_ids([f.instance_id for f in low]),
         ))
     if tight:
         out.append(Finding(
             "open-files", "warning",
-            f"the service on port {port} may open fewer than twice the ceiling ({_n(2 * cap)}) files: {shown(tight)}",
+            f"the service on {port} may open fewer than twice the ceiling ({_n(2 * cap)}) files: {shown(tight)}",
             f"a proxy such as nginx holds two descriptors per client (client and upstream); the seed used {_n(SEED_OPEN_FILES)}",
             fix, subject=_ids([f.instance_id for f in tight]),
         ))
     if unknown:
         out.append(Finding(
             "open-files", "info",
-            f"could not see which process listens on port {port} (or read its limits) on {_ids(unknown)}",
+            f"could not see which process listens on {port} (or read its limits) on {_ids(unknown)}",
             "ss shows the owning process only for the SSH user's own processes or to root",
-            f"sudo ss -Htlnp 'sport = :{port}'   # then: grep 'Max open files' /proc/PID/limits",
+            f"sudo ss -Htlnp 'sport = :{_port_number(fleet, unknown_facts)}'   # then: grep 'Max open files' /proc/PID/limits",
             subject=_ids(unknown),
         ))
     if fine and not low and not tight:
@@ -1071,7 +1100,7 @@ def _check_nginx(fleet: FleetConfig, status: FleetStatus, facts: Sequence[Instan
     return out
 
 
-def _check_close_wait(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: int) -> list[Finding]:
+def _check_close_wait(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: str) -> list[Finding]:
     limit = max(1, math.ceil(fleet.capacity * CLOSE_WAIT_FRACTION))
     stuck = [f for f in facts if f.close_wait is not None and f.close_wait >= limit]
     known = [f for f in facts if f.close_wait is not None]
@@ -1079,12 +1108,12 @@ def _check_close_wait(fleet: FleetConfig, facts: Sequence[InstanceFacts], port: 
         shown = _ids([f"{f.instance_id} ({_n(f.close_wait)})" for f in sorted(stuck, key=lambda f: -(f.close_wait or 0))])
         return [Finding(
             "close-wait", "warning",
-            f"connections stuck in CLOSE_WAIT on port {port} (the limit is {_n(limit)}, 1% of the ceiling): {shown}",
+            f"connections stuck in CLOSE_WAIT on {port} (the limit is {_n(limit)}, 1% of the ceiling): {shown}",
             "the clients hung up but the service never closed its side — the seed's \"TCP connections not being closed\", which keeps instances running that are not needed",
-            f"ss -Htnp state close-wait '( sport = :{port} )'   # on the instance: which process; fix its close handling (restart it as a stopgap)",
+            f"ss -Htnp state close-wait '( sport = :{_port_number(fleet, stuck)} )'   # on the instance: which process; fix its close handling (restart it as a stopgap)",
             subject=_ids([f.instance_id for f in stuck]),
         )]
     if known:
         worst = max(f.close_wait or 0 for f in known)
-        return [_ok("close-wait", f"at most {_n(worst)} connection{'s' if worst != 1 else ''} in CLOSE_WAIT on port {port} across {len(known)} instance{'s' if len(known) != 1 else ''}")]
+        return [_ok("close-wait", f"at most {_n(worst)} connection{'s' if worst != 1 else ''} in CLOSE_WAIT on {port} across {len(known)} instance{'s' if len(known) != 1 else ''}")]
     return []

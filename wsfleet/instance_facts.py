@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
+from dataclasses import replace
 
 from wsfleet.counts.base import address_of
 from wsfleet.model import CountTarget, FleetConfig, GroupState, InstanceFacts
@@ -232,7 +233,7 @@ async def gather_facts(source, targets: Sequence[CountTarget], *, timeout: float
             return InstanceFacts(target.instance_id, address, error="command",
                                  detail=f"the facts script exited with status {out.exit_status}" + (f": {out.stderr}" if out.stderr else ""))
         try:
-            return parse_facts(target.instance_id, out.stdout, address)
+            return replace(parse_facts(target.instance_id, out.stdout, address), service_port=target.service_port)
         except FactsParseError as exc:
             return InstanceFacts(target.instance_id, address, error="parse", detail=str(exc))
 

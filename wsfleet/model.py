@@ -427,3 +427,4 @@ class InstanceFacts:
     nginx_present: bool = False
     nginx_readable: bool = False  # `nginx -T` worked
     nginx_keepalive: tuple[float, ...] = ()  # every keepalive_timeout in `nginx -T`, seconds
+    service_port: int | None = None  # the port these facts are about (ssh.hosts may give each its own)

@@ -589,3 +589,28 @@ def test_an_anomaly_band_comparison_is_an_error_and_missing_data_still_checked()
     findings = run(healthy(high_alarm=odd))
     assert "error" in severities("alarm-config", findings)
     assert severities("missing-data", findings) == ["ok", "warning"]
+
+
+def test_even_connections_pass_the_balance_check():
+    fs = [facts("i-0000", established=12000), facts("i-0001", established=11000), facts("i-0002", established=13000)]
+    assert severities("balance", run(instance_facts=fs)) == ["ok"]
+
+
+def test_a_rolling_deploy_leaving_new_instances_empty_is_a_warning():
+    fs = [facts("i-old1", established=19000), facts("i-old2", established=18500), facts("i-new", established=400)]
+    (f,) = of("balance", run(instance_facts=fs))
+    assert f.severity == "warning" and "i-old1 holds 19,000" in f.found and "i-new holds 400" in f.found
+    assert "1.50×" in f.found and "wsfleet check --max-skew 1.25" in f.fix
+
+
+def test_the_balance_limit_is_the_fleets_max_skew():
+    fs = [facts("i-0000", established=14000), facts("i-0001", established=10000)]  # skew 1.17
+    strict = dataclasses.replace(FLEET, counts=dataclasses.replace(FLEET.counts, max_skew=1.1))
+    assert severities("balance", run(instance_facts=fs)) == ["ok"]
+    assert severities("balance", run(fleet=strict, instance_facts=fs)) == ["warning"]
+
+
+def test_per_instance_service_ports_are_named_as_the_service_port():
+    fs = [facts("i-0000", listening=False, service_port=9001), facts("i-0001", service_port=9002)]
+    (f,) = of("service-listening", run(instance_facts=fs))
+    assert "nothing listens on the service port on i-0000" in f.found
