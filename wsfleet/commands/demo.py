@@ -1,0 +1,98 @@
+"""`wsfleet demo`: the embedded demo fleet, with the dashboard (or headless with --no-ui).
+
+    wsfleet demo [--instances N] [--scenario spike|deploy|flap|leak] [--seconds S] [--no-ui]
+
+The demo writes an ordinary config file for its fleet and says where on stderr, with a command to
+try from another terminal. With --no-ui it prints one JSON object per engine step on stdout:
+
+    {"t", "scenario", "desired", "in_service", "warm", "total_connections", "avg_connections",
+     "alarms": {"high", "low"}, "event", "pending", "sessions", "leaked", "connections": {id: n}}
+
+and stops after S seconds (or at Ctrl-C / SIGTERM), exit 0, leaving no server, socket, thread or
+temporary file behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import signal
+import sys
+import time
+from typing import Any
+
+from wsfleet.errors import UsageError
+
+
+def _check_args(args: Any) -> None:
+    from wsfleet.demo.scenarios import MAX_SIZE, MIN_SIZE, SCENARIOS
+
+    if args.scenario not in SCENARIOS:
+        raise UsageError(f"--scenario {args.scenario!r} is not a demo scenario; use one of {', '.join(SCENARIOS)}.")
+    if args.instances is not None and not MIN_SIZE <= args.instances <= MAX_SIZE:
+        raise UsageError(f"--instances {args.instances} is outside the demo group's {MIN_SIZE}..{MAX_SIZE}; pick a number in that range.")
+    if args.seconds is not None and (not math.isfinite(args.seconds) or args.seconds <= 0):
+        raise UsageError(f"--seconds {args.seconds:g} must be a positive number of seconds, e.g. --seconds 60.")
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: Any) -> None:
+    raise _Stop()
+
+
+def _say(text: str) -> None:
+    print(f"wsfleet demo: {text}", file=sys.stderr, flush=True)
+
+
+def _dashboard(ctx: Any, demo: Any) -> int | None:
+    """Run the dashboard on the demo's config; None when there is no dashboard to run."""
+    try:
+        from wsfleet.commands import ui as ui_command
+    except ImportError:
+        return None
+    from wsfleet.context import Context
+
+    demo_ctx = Context(config_path=str(demo.config_path), fleet_name=demo.fleet_name, read_only=ctx.read_only, verbose=ctx.verbose)
+    return int(ui_command.run(argparse.Namespace(command="ui"), demo_ctx) or 0)
+
+
+def run(args: Any, ctx: Any) -> int:
+    _check_args(args)
+    from wsfleet.demo.fleet import DemoFleet
+
+    deadline = None if args.seconds is None else time.monotonic() + args.seconds
+    demo = DemoFleet(scenario=args.scenario, instances=args.instances)
+    previous_term = signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        demo.start()
+        _say(demo.scenario.summary)
+        _say(f"config: {demo.config_path}")
+        _say(f"try from another terminal: {demo.try_line()}")
+        if not args.no_ui:
+            status = _dashboard(ctx, demo)
+            if status is not None:
+                return status
+            _say("the dashboard is not available in this build: running headless (Ctrl-C to stop).")
+        _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
+        while deadline is None or time.monotonic() < deadline:
+            wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            frame = demo.next_frame(timeout=wait)
+            if frame is not None:
+                print(frame.to_json(), flush=True)
+        return 0
+    except (KeyboardInterrupt, _Stop):
+        _say("stopping.")
+        return 0
+    finally:
+        # a second Ctrl-C must not cut the clean-up short
+        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            demo.stop()
+            for problem in demo.errors[:5]:
+                _say(f"note: {problem}")
+        finally:
+            signal.signal(signal.SIGINT, previous_int)
+            signal.signal(signal.SIGTERM, previous_term)

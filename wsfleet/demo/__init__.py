@@ -1,0 +1,23 @@
+"""The embedded demo fleet (`wsfleet demo`): moto-backed AWS, real WebSocket and SSH servers on
+loopback, a load generator and a scaling engine. See `wsfleet.demo.fleet.DemoFleet`.
+
+Imported lazily: `from wsfleet.demo import DemoFleet` loads moto, asyncssh and websockets only then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DemoFleet", "DemoFrame", "SCENARIOS", "SCENARIO_NAMES"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("DemoFleet", "DemoFrame"):
+        from wsfleet.demo import fleet
+
+        return getattr(fleet, name)
+    if name in ("SCENARIOS", "SCENARIO_NAMES"):
+        from wsfleet.demo import scenarios
+
+        return getattr(scenarios, name)
+    raise AttributeError(f"module 'wsfleet.demo' has no attribute {name!r}")

@@ -1,0 +1,120 @@
+"""The demo's AWS account: moto's server in this process, and the group a customer's Terraform
+would have made (VPC, subnet, launch template, Auto Scaling group).
+
+wsfleet never creates groups, so this is plain boto3; everything wsfleet *does* manage (alarms,
+policies, warm pool, schedule) is then provisioned by wsfleet's own `provision` code (`provision`).
+The VPC is 127.0.0.0/16, so moto hands the instances loopback addresses: even an instance missing
+from the config's host map would be looked for on loopback, never on a real network.
+"""
+
+from __future__ import annotations
+
+import logging
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from wsfleet.errors import WsfleetError
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+VPC_CIDR = "127.0.0.0/16"
+SUBNET_CIDR = "127.0.1.0/24"
+IMAGE_ID = "ami-12c6146b"  # one of moto's bundled AMIs
+INSTANCE_TYPE = "t3.micro"
+LAUNCH_TEMPLATE = "demo-chat"
+
+
+class MotoServer:
+    """moto's HTTP server on a loopback port chosen by the kernel, in a thread of this process."""
+
+    def __init__(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.url = ""
+
+    def start(self) -> str:
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    def reset(self) -> None:
+        """Drop every resource (moto's state is per process, not per server)."""
+        if self.url:
+            request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST", data=b"")
+            with urllib.request.urlopen(request, timeout=5):
+                pass
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def clients(endpoint_url: str, region: str) -> dict[str, Any]:
+    session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=region)
+    config = Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=20)
+    return {name: session.client(name, endpoint_url=endpoint_url, config=config) for name in ("ec2", "autoscaling")}
+
+
+@dataclass(frozen=True)
+class GroupSetup:
+    vpc_id: str
+    subnet_id: str
+    launch_template: str
+    asg: str
+
+
+def create_group(endpoint_url: str, region: str, asg: str, *, desired: int, min_size: int, max_size: int) -> GroupSetup:
+    """The VPC, subnet, launch template and Auto Scaling group the demo fleet lives in."""
+    vpc, subnet = create_network(endpoint_url, region)
+    create_asg(endpoint_url, region, asg, subnet, desired=desired, min_size=min_size, max_size=max_size)
+    return GroupSetup(vpc, subnet, LAUNCH_TEMPLATE, asg)
+
+
+def create_network(endpoint_url: str, region: str) -> tuple[str, str]:
+    """(VPC id, subnet id) of a loopback VPC, and the launch template the group uses."""
+    try:
+        ec2 = clients(endpoint_url, region)["ec2"]
+        vpc = ec2.create_vpc(CidrBlock=VPC_CIDR)["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock=SUBNET_CIDR, AvailabilityZone=f"{region}a")["Subnet"]["SubnetId"]
+        ec2.create_launch_template(
+            LaunchTemplateName=LAUNCH_TEMPLATE,
+            LaunchTemplateData={"ImageId": IMAGE_ID, "InstanceType": INSTANCE_TYPE},
+        )
+    except Exception as exc:
+        raise WsfleetError(f"the demo could not create its VPC in moto ({type(exc).__name__}: {exc}).") from exc
+    return vpc, subnet
+
+
+def create_asg(endpoint_url: str, region: str, asg: str, subnet: str, *, desired: int, min_size: int, max_size: int) -> None:
+    try:
+        clients(endpoint_url, region)["autoscaling"].create_auto_scaling_group(
+            AutoScalingGroupName=asg,
+            MinSize=min_size,
+            MaxSize=max_size,
+            DesiredCapacity=desired,
+            LaunchTemplate={"LaunchTemplateName": LAUNCH_TEMPLATE},
+            VPCZoneIdentifier=subnet,
+            DefaultCooldown=20,
+            Tags=[{"Key": "app", "Value": "chat", "PropagateAtLaunch": True}],
+        )
+    except Exception as exc:
+        raise WsfleetError(f"the demo could not create its Auto Scaling group in moto ({type(exc).__name__}: {exc}).") from exc
+
+
+def provision(session: Any, fleet: Any, audit_path: Path) -> Any:
+    """Alarms, policies, warm pool and scheduled action from the demo's config, by `wsfleet provision`'s
+    own code path (plan, then execute), audited to the demo's own log. Returns the Outcome."""
+    from wsfleet.actions import execute, plan_provision
+    from wsfleet.audit import AuditLog
+
+    plan = plan_provision(session, fleet)
+    outcome = execute(plan, confirm=lambda _plan: True, read_only=False, audit=AuditLog(audit_path))
+    if not outcome.ok:
+        raise WsfleetError(f"the demo could not provision its fleet: {outcome.error}")
+    return outcome

@@ -1,0 +1,205 @@
+"""The demo's users: real WebSocket clients, spread by a round-robin "load balancer".
+
+Each step brings the open sessions to what the scenario wants: sessions that end close their
+connection (or, in the `leak` story, leave it open for good), new sessions connect to the next
+healthy in-service instance in turn, and clients whose instance went away reconnect elsewhere (the
+seed's drain effect). Like the seed's target group health check, an instance at its ceiling is
+skipped while any other instance has room; when none has, the balancer sends to all of them.
+
+Everything is bounded: at most `max_connections` sockets, at most `concurrency` handshakes or
+closes in flight, and every connect has a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.protocol import State
+
+from wsfleet.demo.instances import LOOPBACK
+
+CONNECT_TIMEOUT = 3.0
+
+
+@dataclass
+class _Client:
+    ws: ClientConnection
+    instance_id: str
+    leaked: bool = False
+
+
+@dataclass
+class TrafficStep:
+    opened: int = 0
+    closed: int = 0
+    leaked: int = 0  # sessions that ended this step but left their connection open
+    reconnected: int = 0  # clients that lost their instance and came back on another
+    failed: int = 0  # connects that did not succeed (retried next step)
+    unserved: int = 0  # sessions wanted but not open (no instance, or the socket budget)
+
+
+@dataclass
+class _Pending:
+    leaked: int = 0
+    active: int = 0
+
+
+class LoadGenerator:
+    def __init__(self, *, max_connections: int, capacity: int, seed: int = 7, concurrency: int = 64) -> None:
+        self.max_connections = max_connections
+        self.capacity = capacity
+        self._rng = random.Random(seed)
+        self._clients: list[_Client] = []
+        self._sem = asyncio.Semaphore(concurrency)
+        self._last_target: str | None = None
+        self._lost = _Pending()  # clients that lost their instance, waiting to reconnect
+
+    # -------------------------------------------------------------------------------- reading
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._clients)
+
+    @property
+    def active_sessions(self) -> int:
+        return sum(1 for c in self._clients if not c.leaked)
+
+    @property
+    def leaked_connections(self) -> int:
+        return sum(1 for c in self._clients if c.leaked)
+
+    def per_instance(self) -> dict[str, int]:
+        """Open client connections per instance, as this side sees them."""
+        out: dict[str, int] = {}
+        for c in self._clients:
+            out[c.instance_id] = out.get(c.instance_id, 0) + 1
+        return out
+
+    # ------------------------------------------------------------------------------- stepping
+
+    async def step(self, *, sessions: int, leak_fraction: float, churn: float, targets: Mapping[str, int]) -> TrafficStep:
+        """Bring the clients to `sessions` active sessions over `targets` (instance id -> service port,
+        the instances the balancer may send to now)."""
+        result = TrafficStep()
+        self._drop_closed()
+
+        active = [c for c in self._clients if not c.leaked]
+        ending = self._rng.sample(active, min(len(active), round(churn * len(active)))) if churn > 0 else []
+        surplus = len(active) - len(ending) - sessions
+        if surplus > 0:
+            chosen = {id(c) for c in ending}
+            ending += self._rng.sample([c for c in active if id(c) not in chosen], surplus)
+        await self._end_sessions(ending, leak_fraction, result)
+
+        want_active = max(0, sessions - self.active_sessions)
+        budget = max(0, self.max_connections - len(self._clients))
+        plan_leaked = min(self._lost.leaked, budget)
+        plan_active = min(want_active, budget - plan_leaked) if targets else 0
+        if not targets:
+            plan_leaked = 0
+        result.unserved = want_active - plan_active
+        if plan_active or plan_leaked:
+            assignments = self._assign(plan_active + plan_leaked, targets)
+            outcomes = await asyncio.gather(
+                *(self._open(iid, targets[iid], leaked=i < plan_leaked) for i, iid in enumerate(assignments))
+            )
+            for i, ok in enumerate(outcomes):
+                if not ok:
+                    result.failed += 1
+                    continue
+                result.opened += 1
+                if i < plan_leaked:
+                    self._lost.leaked -= 1
+                    result.reconnected += 1
+                elif self._lost.active > 0:
+                    self._lost.active -= 1
+                    result.reconnected += 1
+        # a lost session the scenario no longer wants does not come back
+        self._lost.active = min(self._lost.active, max(0, sessions - self.active_sessions))
+        return result
+
+    def _drop_closed(self) -> None:
+        """Forget clients whose connection closed under them (their instance went away): they
+        reconnect in this step. A client whose connection is open stays where it is, even on an
+        instance the balancer no longer sends new clients to."""
+        kept = []
+        for c in self._clients:
+            if c.ws.state is State.OPEN:
+                kept.append(c)
+            elif c.leaked:
+                self._lost.leaked += 1
+            else:
+                self._lost.active += 1
+        self._clients = kept
+
+    async def _end_sessions(self, ending: list[_Client], leak_fraction: float, result: TrafficStep) -> None:
+        closing = []
+        for c in ending:
+            if leak_fraction > 0 and self._rng.random() < leak_fraction:
+                c.leaked = True
+                result.leaked += 1
+            else:
+                closing.append(c)
+        if not closing:
+            return
+        gone = {id(c) for c in closing}
+        self._clients = [c for c in self._clients if id(c) not in gone]
+        await asyncio.gather(*(self._close(c) for c in closing))
+        result.closed += len(closing)
+
+    def _assign(self, count: int, targets: Mapping[str, int]) -> list[str]:
+        """Round-robin over the instances with room below the ceiling (all of them if none has)."""
+        load = self.per_instance()
+        order = sorted(targets)
+        out: list[str] = []
+        start = 0
+        if self._last_target is not None:
+            start = next((i for i, iid in enumerate(order) if iid > self._last_target), 0)
+        pos = start
+        for _ in range(count):
+            choice = None
+            for k in range(len(order)):
+                iid = order[(pos + k) % len(order)]
+                if load.get(iid, 0) < self.capacity:
+                    choice = iid
+                    pos = (pos + k + 1) % len(order)
+                    break
+            if choice is None:  # every instance at its ceiling: the balancer fails open
+                choice = order[pos % len(order)]
+                pos = (pos + 1) % len(order)
+            load[choice] = load.get(choice, 0) + 1
+            out.append(choice)
+            self._last_target = choice
+        return out
+
+    async def _open(self, instance_id: str, port: int, *, leaked: bool) -> bool:
+        async with self._sem:
+            try:
+                ws = await connect(
+                    f"ws://{LOOPBACK}:{port}/",
+                    open_timeout=CONNECT_TIMEOUT,
+                    ping_interval=None,
+                    close_timeout=1,
+                    compression=None,
+                    max_queue=4,
+                )
+            except (OSError, asyncio.TimeoutError, Exception):  # refused, reset, handshake failed
+                return False
+        self._clients.append(_Client(ws, instance_id, leaked))
+        return True
+
+    async def _close(self, c: _Client) -> None:
+        async with self._sem:
+            try:
+                await asyncio.wait_for(c.ws.close(), 2.0)
+            except Exception:
+                c.ws.transport.abort()
+
+    async def close(self) -> None:
+        """Close every client (the demo is stopping)."""
+        clients, self._clients = self._clients, []
+        await asyncio.gather(*(self._close(c) for c in clients), return_exceptions=True)
