@@ -176,7 +176,7 @@ class ActionScreen(ModalScreen[str | None]):
         if self.PREVIEW_ON_MOUNT:
             self.action_preview()
         else:
-            first = next(iter(self.query("#form Input, #form Select, #form Checkbox").results()), None)
+            first = next((w for w in self.query("#form Input, #form Select, #form Checkbox") if not w.disabled), None)
             if first is not None:
                 first.focus()
 
@@ -201,6 +201,8 @@ class ActionScreen(ModalScreen[str | None]):
         self.query_one("#hint", Static).update(hint)
 
     def _problem(self, sentence: str | None) -> None:
+        if sentence and not sentence.rstrip().endswith((".", "?", "!")):
+            sentence = sentence.rstrip() + "."
         box = self.query_one("#problem", Static)
         box.update(Text(sentence, style=self.styles_map[ERROR]) if sentence else "")
         box.display = bool(sentence)
@@ -468,7 +470,7 @@ class ThresholdsScreen(ActionScreen):
             try:
                 steps = scaling.parse_steps_spec(spec)
             except ConfigError as exc:
-                raise FormError(exc.message) from None
+                raise FormError(exc.message.replace("--steps", "the steps", 1)) from None
         else:
             steps = scaling.shift_steps(self.high0, high, self.steps0)
         problems = scaling.validate_steps(high, steps)
