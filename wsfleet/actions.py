@@ -21,32 +21,35 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal, Mapping, Sequence
 
 from wsfleet import cron
-from wsfleet.errors import ConfigError, ReadOnlyError, UsageError, WsfleetError
+from wsfleet.aws.provision import (
+    alarm_fields,
+    arn_placeholder,
+    group_fields,
+    policy_fields,
+    same,
+    scheduled_action_fields,
+    steps_fields,
+    warm_pool_fields,
+)
+from wsfleet.aws.provision import diff_kind as _diff_kind
+from wsfleet.aws.provision import iso as _iso
+from wsfleet.errors import AwsError, ConfigError, ReadOnlyError, UsageError, WsfleetError
 from wsfleet.model import (
     POOL_STATES,
     Alarm,
     FleetConfig,
     GroupState,
-    ScalingPolicy,
     ScheduledAction,
     ScheduledActionConfig,
     StepAdjustment,
     StepRange,
-    WarmPool,
     WarmPoolConfig,
 )
 
 ChangeKind = Literal["create", "update", "delete", "unchanged"]
 ResultStatus = Literal["applied", "unchanged", "failed", "not-applied", "rolled-back", "rollback-failed", "mismatch", "unverified"]
 
-HIGH_COMPARISON = "GreaterThanOrEqualToThreshold"
-LOW_COMPARISON = "LessThanOrEqualToThreshold"
 METRIC_LOOKBACK = timedelta(minutes=15)
-
-
-def arn_placeholder(policy_name: str) -> str:
-    """Stands for a policy's ARN in a plan until the policy exists (PutScalingPolicy creates it)."""
-    return f"<ARN of policy {policy_name}>"
 
 
 # =========================================================================== plan data
@@ -246,13 +249,17 @@ class PutScheduledAction(Write):
             try:
                 schedule.put_scheduled_action(session, self.asg, self.previous)
             except WsfleetError:
-                raise WsfleetError(f"{e.message} The old action had been deleted to replace it and could not be put back.") from e
-            raise WsfleetError(f"{e.message} The old action was put back as it was.", exit_code=e.exit_code) from e
+                raise AwsError(f"{e.message.rstrip('.')}; the old action had been deleted to replace it and could not be put back.") from e
+            raise AwsError(f"{e.message.rstrip('.')}; the old action was put back as it was.") from e
         return None
 
 
-def _as_config(a: ScheduledAction) -> ScheduledActionConfig:
-    return ScheduledActionConfig(a.name, a.recurrence, a.time_zone, a.min_size, a.max_size, a.desired_capacity, a.start_time, a.end_time)
+def _as_config(a: ScheduledAction, now: datetime | None = None) -> ScheduledActionConfig:
+    """An action as read, ready to put back. AWS reports a recurring action's next start as its
+    StartTime; a start in the past would be refused, so it is left out."""
+    now = now or datetime.now(timezone.utc)
+    start = a.start_time if a.start_time is not None and a.start_time > now else None
+    return ScheduledActionConfig(a.name, a.recurrence, a.time_zone, a.min_size, a.max_size, a.desired_capacity, start, a.end_time)
 
 
 def _put_action_write(asg: str, action: ScheduledActionConfig, current: ScheduledAction | None) -> PutScheduledAction:
@@ -291,110 +298,6 @@ def _resolve(fields: Mapping[str, Any] | None, arns: Mapping[str, str]) -> dict[
             v = sorted(_resolve_arn(x, arns) if isinstance(x, str) else x for x in v) if k == "alarm_actions" else v
         out[k] = v
     return out
-
-
-# =========================================================================== normalised fields
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal after normalisation; numbers within float noise (20000 == 20000.0)."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return a is b or a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-6)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    return a == b
-
-
-def _num(x: float | None) -> float | None:
-    return None if x is None else float(x)
-
-
-def _iso(t: datetime | None) -> str | None:
-    if t is None:
-        return None
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)
-    return t.astimezone(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def group_fields(g: GroupState) -> dict[str, Any]:
-    return {"min_size": g.min_size, "max_size": g.max_size, "desired": g.desired}
-
-
-def alarm_fields(a: Alarm) -> dict[str, Any]:
-    return {
-        "threshold": float(a.threshold),
-        "comparison": a.comparison,
-        "namespace": a.namespace,
-        "metric_name": a.metric_name,
-        "statistic": a.statistic,
-        "dimensions": dict(sorted(a.dimensions)),
-        "period": int(a.period),
-        "evaluation_periods": int(a.evaluation_periods),
-        # AWS leaves DatapointsToAlarm out when it equals EvaluationPeriods, TreatMissingData when "missing"
-        "datapoints_to_alarm": int(a.datapoints_to_alarm or a.evaluation_periods),
-        "treat_missing_data": a.treat_missing_data or "missing",
-        "alarm_actions": sorted(a.alarm_actions),
-    }
-
-
-def steps_fields(steps: Sequence[StepAdjustment]) -> list[list[Any]]:
-    ordered = sorted(steps, key=lambda s: -math.inf if s.lower_bound is None else s.lower_bound)
-    return [[_num(s.lower_bound), _num(s.upper_bound), int(s.scaling_adjustment)] for s in ordered]
-
-
-def policy_fields(p: ScalingPolicy) -> dict[str, Any]:
-    if p.policy_type == "StepScaling":
-        return {
-            "policy_type": "StepScaling",
-            "adjustment_type": p.adjustment_type or "ChangeInCapacity",
-            "steps": steps_fields(p.steps),
-            "warmup": p.warmup,
-            "metric_aggregation_type": p.metric_aggregation_type or "Average",
-        }
-    if p.policy_type == "SimpleScaling":
-        return {
-            "policy_type": "SimpleScaling",
-            "adjustment_type": p.adjustment_type or "ChangeInCapacity",
-            "scaling_adjustment": p.scaling_adjustment,
-            "cooldown": p.cooldown,
-        }
-    return {"policy_type": p.policy_type, "adjustment_type": p.adjustment_type}
-
-
-def warm_pool_fields(w: WarmPool | WarmPoolConfig) -> dict[str, Any]:
-    cap = w.max_prepared_capacity
-    return {
-        "min_size": int(w.min_size or 0),
-        "max_prepared_capacity": None if cap is None or cap < 0 else int(cap),  # -1 = "the group's max"
-        "pool_state": w.pool_state or "Stopped",
-        "reuse_on_scale_in": bool(w.reuse_on_scale_in),
-    }
-
-
-def scheduled_action_fields(a: ScheduledAction | ScheduledActionConfig, *, times: bool = True) -> dict[str, Any]:
-    """`times=False` leaves start/end out: AWS reports a computed StartTime for recurring actions."""
-    out: dict[str, Any] = {
-        "recurrence": a.recurrence,
-        "time_zone": a.time_zone or "UTC",  # AWS: no TimeZone means UTC
-        "min_size": a.min_size,
-        "max_size": a.max_size,
-        "desired_capacity": a.desired_capacity,
-    }
-    if times:
-        out["start_time"] = _iso(a.start_time)
-        out["end_time"] = _iso(a.end_time)
-    return out
-
-
-def _diff_kind(before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> ChangeKind:
-    if before is None:
-        return "create"
-    return "unchanged" if all(same(before.get(k), v) for k, v in after.items()) else "update"
 
 
 # =========================================================================== validation (pure, before any AWS call)
@@ -549,46 +452,6 @@ def _raise_first(problems: list[str], error: type[WsfleetError] = ConfigError) -
         raise error(f"{problems[0].strip().rstrip('.')} (and {more} more problem{'s' if more > 1 else ''} after this one).")
 
 
-# =========================================================================== desired state from the config
-
-
-def desired_high_alarm(fleet: FleetConfig, policy_arn: str, existing: Alarm | None) -> Alarm:
-    so = fleet.scale_out
-    return _desired_alarm(fleet, fleet.high_alarm_name, so.threshold, HIGH_COMPARISON, so, policy_arn, existing)
-
-
-def desired_low_alarm(fleet: FleetConfig, policy_arn: str, existing: Alarm | None) -> Alarm:
-    si = fleet.scale_in
-    return _desired_alarm(fleet, fleet.low_alarm_name, si.threshold, LOW_COMPARISON, si, policy_arn, existing)
-
-
-def _desired_alarm(fleet, name, threshold, comparison, c, policy_arn, existing: Alarm | None) -> Alarm:
-    # Keep actions we do not manage (an SNS topic for the on-call channel); the scaling action is ours.
-    kept = tuple(a for a in (existing.alarm_actions if existing else ()) if not a.startswith("arn:aws:autoscaling:") and not a.startswith("<ARN"))
-    return Alarm(
-        name=name,
-        state=existing.state if existing else "INSUFFICIENT_DATA",
-        threshold=float(threshold),
-        comparison=comparison,
-        period=c.period,
-        evaluation_periods=c.evaluation_periods,
-        datapoints_to_alarm=c.datapoints_to_alarm,
-        treat_missing_data=c.treat_missing_data,
-        namespace=fleet.metric.namespace,
-        metric_name=fleet.metric.name,
-        statistic=fleet.metric.statistic,
-        dimensions=((fleet.metric.dimension, fleet.asg),),
-        alarm_actions=(policy_arn,) + kept,
-        ok_actions=existing.ok_actions if existing else (),
-    )
-
-
-def _policy_change(resource: str, name: str, current: ScalingPolicy | None, after: dict[str, Any], write: Write) -> Change:
-    before = policy_fields(current) if current else None
-    kind = _diff_kind(before, after)
-    return Change(resource, name, kind, before, after, write=None if kind == "unchanged" else write)
-
-
 # =========================================================================== planners
 
 
@@ -601,77 +464,35 @@ def _read_group(session, fleet: FleetConfig) -> GroupState:
 def plan_provision(session: Any, fleet: FleetConfig, *, now: datetime | None = None) -> Plan:
     """What the config says should exist (policies, alarms, warm pool, schedule) vs what does."""
     from wsfleet import scaling
-    from wsfleet.aws import alarms as aws_alarms
-    from wsfleet.aws import policies as aws_policies
-    from wsfleet.aws import schedule as aws_schedule
-    from wsfleet.aws import warm_pool as aws_warm_pool
+    from wsfleet.aws import provision
 
     now = now or datetime.now(timezone.utc)
     _raise_first(validate_fleet_writes(fleet))
     for a in fleet.schedule:
-        # start times in the past only matter if we would send them: checked per change below
+        # a start time in the past only matters if it would be sent: checked per change below
         _raise_first([p for p in validate_scheduled_action(a, now) if "in the past" not in p])
 
-    group = _read_group(session, fleet)
-    policies = aws_policies.read_policies(session, fleet.asg)
-    current_alarms = aws_alarms.read_alarms(session, [fleet.high_alarm_name, fleet.low_alarm_name])
-    so, si = fleet.scale_out, fleet.scale_in
-    arns = {n: p.arn for n, p in policies.items() if p.arn}
-
+    state = provision.read_state(session, fleet)
     changes: list[Change] = []
-    rel = scaling.to_relative(so.threshold, so.steps)
-    step_after = {
-        "policy_type": "StepScaling",
-        "adjustment_type": "ChangeInCapacity",
-        "steps": steps_fields(rel),
-        "warmup": so.warmup,
-        "metric_aggregation_type": "Average",
-    }
-    changes.append(_policy_change("step policy", so.policy_name, policies.get(so.policy_name), step_after,
-                                  PutStepPolicy(fleet.asg, so.policy_name, tuple(rel), so.warmup)))
-    simple_after = {"policy_type": "SimpleScaling", "adjustment_type": "ChangeInCapacity", "scaling_adjustment": -si.remove, "cooldown": si.cooldown}
-    changes.append(_policy_change("simple policy", si.policy_name, policies.get(si.policy_name), simple_after,
-                                  PutSimplePolicy(fleet.asg, si.policy_name, -si.remove, si.cooldown)))
+    for d in provision.diff_fleet(fleet, state):
+        warnings: tuple[str, ...] = ()
+        if d.resource == "warm pool":
+            warnings = tuple(_warm_pool_warnings(d.desired, state.group))
+        if d.resource == "scheduled action" and d.kind != "unchanged":
+            _raise_first(validate_scheduled_action(d.desired, now))
+            _raise_first([p for p in [_check_against_group(d.desired, state.group)] if p])
+        write = None if d.kind == "unchanged" else _provision_write(fleet.asg, d)
+        changes.append(Change(d.resource, d.name, d.kind, d.before, d.after, warnings, write=write))
 
-    for name, build, policy_name in (
-        (fleet.high_alarm_name, desired_high_alarm, so.policy_name),
-        (fleet.low_alarm_name, desired_low_alarm, si.policy_name),
-    ):
-        existing = current_alarms.get(name)
-        alarm = build(fleet, arns.get(policy_name) or arn_placeholder(policy_name), existing)
-        before = alarm_fields(existing) if existing else None
-        after = alarm_fields(alarm)
-        kind = _diff_kind(before, after)
-        changes.append(Change("alarm", name, kind, before, after, write=None if kind == "unchanged" else PutAlarm(alarm)))
-
-    warnings: list[str] = []
     notes: list[str] = []
-    if fleet.warm_pool is not None:
-        current = aws_warm_pool.read_warm_pool(session, fleet.asg)
-        before = warm_pool_fields(current) if current else None
-        after = warm_pool_fields(fleet.warm_pool)
-        kind = _diff_kind(before, after)
-        changes.append(Change("warm pool", fleet.asg, kind, before, after, warnings=tuple(_warm_pool_warnings(fleet.warm_pool, group)),
-                              write=None if kind == "unchanged" else PutWarmPool(fleet.asg, fleet.warm_pool)))
-
-    existing_actions = {a.name: a for a in aws_schedule.read_scheduled_actions(session, fleet.asg)}
-    for a in fleet.schedule:
-        cur = existing_actions.get(a.name)
-        with_times = a.start_time is not None or a.end_time is not None
-        after = scheduled_action_fields(a, times=with_times)
-        before = scheduled_action_fields(cur, times=with_times) if cur else None
-        kind = _diff_kind(before, after)
-        if kind != "unchanged":
-            _raise_first(validate_scheduled_action(a, now))
-            _raise_first([p for p in [_check_against_group(a, group)] if p])
-        changes.append(Change("scheduled action", a.name, kind, before, after,
-                              write=None if kind == "unchanged" else _put_action_write(fleet.asg, a, cur)))
-    unmanaged = sorted(set(existing_actions) - {a.name for a in fleet.schedule})
+    warnings_: list[str] = []
+    unmanaged = provision.unmanaged_actions(fleet, state)
     if unmanaged:
         notes.append(f"Scheduled actions not in the config are left alone: {', '.join(unmanaged)}.")
-    flap = scaling.flap_unsafe_sizes(si.threshold, so.threshold, group.min_size, group.max_size, si.remove)
+    so, si = fleet.scale_out, fleet.scale_in
+    flap = scaling.flap_unsafe_sizes(si.threshold, so.threshold, state.group.min_size, state.group.max_size, si.remove)
     if flap:
-        warnings.append(_flap_sentence(si.threshold, so.threshold, si.remove, flap))
+        warnings_.append(_flap_sentence(si.threshold, so.threshold, si.remove, flap))
 
     pending = sum(c.kind != "unchanged" for c in changes)
     summary = (
@@ -680,7 +501,22 @@ def plan_provision(session: Any, fleet: FleetConfig, *, now: datetime | None = N
         else f"Everything for {fleet.asg} already matches the config."
     )
     return Plan("provision", fleet.name, fleet.asg, getattr(session, "region", fleet.region), summary, tuple(changes),
-                tuple(warnings), tuple(notes), atomic=False, known_arns=arns, session=session)
+                tuple(warnings_), tuple(notes), atomic=False, known_arns=state.policy_arns, session=session)
+
+
+def _provision_write(asg: str, d: Any) -> Write:
+    p = d.desired
+    if d.resource == "step policy":
+        return PutStepPolicy(asg, p.name, tuple(p.steps), int(p.warmup), p.metric_aggregation_type or "Average")
+    if d.resource == "simple policy":
+        return PutSimplePolicy(asg, p.name, int(p.scaling_adjustment), int(p.cooldown))
+    if d.resource == "alarm":
+        return PutAlarm(p)
+    if d.resource == "warm pool":
+        return PutWarmPool(asg, p)
+    if d.resource == "scheduled action":
+        return _put_action_write(asg, p, d.current)
+    raise ValueError(f"no write for {d.resource!r}")
 
 
 def _flap_sentence(low: float, high: float, remove: int, sizes: Sequence[int]) -> str:
@@ -1113,6 +949,8 @@ def execute(plan: Plan, *, confirm: Callable[[Plan], bool], read_only: bool, aud
     error: str | None = None
     if failure is not None and plan.atomic:
         results, restore_error = _roll_back(session, results, arns)
+        if restore_error is None:
+            results, restore_error = _verify_restored(session, plan, results)
         status = "rolled-back" if restore_error is None else "failed"
         restored = [r.change.label for r in results if r.status == "rolled-back"]
         error = f"{failure} — " + (
@@ -1135,10 +973,7 @@ def execute(plan: Plan, *, confirm: Callable[[Plan], bool], read_only: bool, aud
             status = "failed"
             error = " ".join(f"Read back {r.change.label}: {r.error}." for r in mismatches)
 
-    audit_result = {"applied": "applied", "rolled-back": "rolled-back", "failed": "failed"}[status]
-    if status == "applied" and any(r.status in ("mismatch",) for r in results):
-        audit_result = "mismatch"
-    audit.append(_audit_entry(plan, audit_result, error, results, arns))
+    audit.append(_audit_entry(plan, status, error, results, arns))
     return Outcome(plan, status, tuple(results), error, str(getattr(audit, "path", "")) or None)  # type: ignore[arg-type]
 
 
@@ -1159,6 +994,24 @@ def _read_back(session: Any, plan: Plan, results: list[ChangeResult], arns: Mapp
         wrong = _mismatch(intended, actual)
         out.append(replace(r, status="mismatch" if wrong else "applied", error=wrong, read_back=actual))
     return out
+
+
+def _verify_restored(session: Any, plan: Plan, results: list[ChangeResult]) -> tuple[list[ChangeResult], str | None]:
+    """Read the undone resources again: "restored" is a claim about AWS, so check it."""
+    state = _State(session, plan.asg)
+    names = [c.name for c in plan.changes if c.resource == "alarm"]
+    out, problem = [], None
+    for r in results:
+        if r.status == "rolled-back":
+            try:
+                wrong = _mismatch(r.change.before, state.fields(r.change, names))
+            except WsfleetError as e:
+                wrong = f"could not read it back: {e.message}"
+            if wrong:
+                r = replace(r, status="rollback-failed", error=wrong)
+                problem = problem or f"{r.change.label}: {wrong}"
+        out.append(r)
+    return out, problem
 
 
 def _roll_back(session: Any, results: list[ChangeResult], arns: Mapping[str, str]) -> tuple[list[ChangeResult], str | None]:

@@ -88,3 +88,23 @@ def test_warm_pool_set_creates_and_changes_fields(session, fleet, other, audit):
 def test_warm_pool_cap_below_desired_is_explained(session, fleet):
     plan = actions.plan_warm_pool(session, fleet, max_prepared_capacity=4)
     assert any("counts in-service instances too" in w for w in plan.all_warnings)
+
+
+def test_failed_replace_puts_the_old_action_back(session, fleet, other, audit):
+    from botocore.exceptions import ClientError
+
+    old = ScheduledActionConfig("evening", recurrence="0 18 * * *", min_size=2, max_size=8)
+    _apply(actions.plan_schedule_put(session, fleet, old), audit)
+    puts = []
+
+    def fail_first_put(**kwargs):
+        puts.append(1)
+        if len(puts) == 1:
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": "injected"}}, "PutScheduledUpdateGroupAction")
+
+    session.client("autoscaling").meta.events.register("before-call.autoscaling.PutScheduledUpdateGroupAction", fail_first_put)
+    plan = actions.plan_schedule_put(session, fleet, ScheduledActionConfig("evening", recurrence="0 19 * * *", min_size=2))
+    outcome = actions.execute(plan, confirm=lambda p: True, read_only=False, audit=audit)
+    assert outcome.status == "failed" and "the old action was put back as it was" in outcome.error
+    got = other.actions()["evening"]
+    assert (got["Recurrence"], got["MinSize"], got["MaxSize"]) == ("0 18 * * *", 2, 8)
