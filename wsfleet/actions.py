@@ -968,6 +968,7 @@ def execute(plan: Plan, *, confirm: Callable[[Plan], bool], read_only: bool, aud
             error = (
                 f"{failure} Applied before it: {', '.join(applied) or 'nothing'}. "
                 f"Not applied: {', '.join(not_applied) or 'nothing else'}."
+                + (" Once that is fixed, the same command plans only what is still missing." if not_applied or plan.action == "provision" else "")
             )
         elif mismatches:
             status = "failed"

@@ -9,6 +9,7 @@ left out: it talks only to its embedded moto server, never to an account this po
 from __future__ import annotations
 
 import ast
+import functools
 import json
 from pathlib import Path
 
@@ -37,7 +38,8 @@ def _client_services(trees: dict[Path, ast.AST]) -> set[str]:
     return services
 
 
-def called_actions() -> dict[str, set[str]]:
+@functools.lru_cache(maxsize=1)
+def called_actions() -> dict[str, frozenset[str]]:
     """method name -> the IAM actions it could be (one per used service that has that operation)."""
     trees = {p: ast.parse(p.read_text(), str(p)) for p in _modules()}
     services = _client_services(trees)
@@ -59,7 +61,7 @@ def called_actions() -> dict[str, set[str]]:
                 name = node.args[0].value
             if name in operations:
                 calls.setdefault(name, set()).update(operations[name])
-    return calls
+    return {name: frozenset(actions) for name, actions in calls.items()}
 
 
 def policy_actions() -> dict[str, set[str]]:
