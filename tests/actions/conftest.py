@@ -15,6 +15,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.helpers.moto_fleet import make_fleet
+
 from wsfleet.audit import AuditLog
 from wsfleet.model import FleetConfig, ScheduledActionConfig, WarmPoolConfig
 
@@ -42,28 +44,8 @@ def seed_fleet(**overrides: Any) -> FleetConfig:
 
 
 def make_group(endpoint_url: str | None = None, *, instances: int = 4, min_size: int = 1, max_size: int = 12) -> None:
-    """A VPC, a subnet, a launch template and the ASG (moto starts its instances InService)."""
-    try:  # the aws engineer's shared helper, when it exists
-        from tests.helpers.moto_fleet import make_fleet  # type: ignore
-
-        clients = {s: boto3.client(s, region_name=REGION, endpoint_url=endpoint_url) for s in ("ec2", "autoscaling")}
-        make_fleet(clients, asg=ASG, instances=instances, min_size=min_size, max_size=max_size, region=REGION)
-        return
-    except ImportError:
-        pass
-    ec2 = boto3.client("ec2", region_name=REGION, endpoint_url=endpoint_url)
-    asg = boto3.client("autoscaling", region_name=REGION, endpoint_url=endpoint_url)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
-    ec2.create_launch_template(LaunchTemplateName="prod-chat-lt", LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "t3.micro"})
-    asg.create_auto_scaling_group(
-        AutoScalingGroupName=ASG,
-        MinSize=min_size,
-        MaxSize=max_size,
-        DesiredCapacity=instances,
-        LaunchTemplate={"LaunchTemplateName": "prod-chat-lt", "Version": "$Latest"},
-        VPCZoneIdentifier=subnet,
-    )
+    """The shared helper's VPC, subnets, launch template and ASG (moto starts instances InService)."""
+    make_fleet(None, ASG, instances=instances, min_size=min_size, max_size=max_size, region=REGION, endpoint_url=endpoint_url)
 
 
 @pytest.fixture(scope="module")
@@ -166,6 +148,7 @@ class CallCounter:
 
     def __init__(self) -> None:
         self.calls: list[str] = []
+        self.baseline = 0  # the session's api_calls when the guard started
 
     def __call__(self, model=None, **_: Any) -> None:
         self.calls.append(model.name if model is not None else "?")
@@ -181,8 +164,9 @@ def bare_session(fleet):
 
 
 @pytest.fixture
-def no_aws_calls(monkeypatch):
-    """Fails the test if any boto3 client makes a call (bad input must be rejected first)."""
+def no_aws_calls(bare_session, monkeypatch):
+    """Fails the test if any AWS call is made (bad input must be rejected first): the session's
+    own before-call hook counts its calls, and every other boto3 client is watched too."""
     import botocore.client
 
     counter = CallCounter()
@@ -193,8 +177,10 @@ def no_aws_calls(monkeypatch):
         return real(self, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", guarded)
+    counter.baseline = bare_session.api_calls
     yield counter
     assert counter.calls == [], f"bad input reached AWS: {counter.calls}"
+    assert bare_session.api_calls == counter.baseline, "bad input reached AWS (the session's before-call hook counted it)"
 
 
 def utc(*args: int) -> datetime:

@@ -122,6 +122,9 @@ def test_thousands_separators_are_accepted():
 
 
 def test_the_call_guard_itself_sees_calls(bare_session, no_aws_calls):
+    before = bare_session.api_calls
     bare_session.client("autoscaling").describe_auto_scaling_groups()
     assert no_aws_calls.calls == ["DescribeAutoScalingGroups"]
-    no_aws_calls.calls.clear()
+    assert bare_session.api_calls == before + 1
+    no_aws_calls.calls.clear()  # the guard's own teardown checks would (rightly) fail otherwise
+    no_aws_calls.baseline = bare_session.api_calls

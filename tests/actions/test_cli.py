@@ -289,3 +289,16 @@ def test_simulate_from_csv(env, tmp_path):
     assert report["current"]["config"]["high"] == 20000 and report["proposed"]["config"]["high"] == 18000
     assert report["proposed"]["scale_outs"] > report["current"]["scale_outs"] == 0
     assert env.other.snapshot() == before
+
+
+def test_simulate_from_cloudwatch_history(env, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    data = [{"MetricName": "TCPconnections", "Dimensions": [{"Name": "AutoScalingGroupName", "Value": ASG}],
+             "Timestamp": now - timedelta(minutes=m), "Value": 19000.0 if m < 40 else 12000.0} for m in range(1, 60)]
+    env.other.cw.put_metric_data(Namespace="TCP_Connections", MetricData=data)
+    assert env.main("thresholds", "simulate", "--high", "18000", "--hours", "1") == 0
+    out = capsys.readouterr().out
+    assert "CloudWatch TCP_Connections/TCPconnections, last 1 h at 60 s, 4 instances assumed" in out
+    assert "scale-outs" in out and "Nothing was written" in out
