@@ -51,8 +51,10 @@ def _free_ports(n: int) -> list[int]:
 
 
 class Sshd:
-    def __init__(self, authorized_keys: list[str], ports: int = 1, *, clean_shell: bool = False,
+    def __init__(self, authorized_keys: list[str], ports: int | list[int] = 1, *, clean_shell: bool = False,
                  workdir: str | os.PathLike | None = None) -> None:
+        chosen = list(ports) if isinstance(ports, (list, tuple)) else None
+        ports = len(chosen) if chosen is not None else ports
         if not 1 <= ports <= MAX_LISTEN:
             raise ValueError(f"one sshd listens on at most {MAX_LISTEN} ports")
         self.binary = sshd_path()
@@ -61,7 +63,7 @@ class Sshd:
         self._tmp = None if workdir else tempfile.TemporaryDirectory(prefix="wsfleet-sshd-")
         self.dir = Path(workdir or self._tmp.name)
         self.user = getpass.getuser()
-        self.ports = _free_ports(ports)
+        self.ports = chosen if chosen is not None else _free_ports(ports)
         self.host_key_path = self.dir / "ssh_host_ed25519_key"
         self.authorized_keys = self.dir / "authorized_keys"
         self.authorized_keys.write_text("".join(k.strip() + "\n" for k in authorized_keys))
@@ -198,15 +200,14 @@ class SshdGroup:
 
     def __init__(self, authorized_keys: list[str], n: int, *, clean_shell: bool = False) -> None:
         self.daemons: list[Sshd] = []
-        remaining = n
-        while remaining > 0:
-            k = min(MAX_LISTEN, remaining)
-            d = Sshd(authorized_keys, k, clean_shell=clean_shell)
+        ports = _free_ports(n)  # all at once, so no two daemons are handed the same port
+        while ports:
+            mine, ports = ports[:MAX_LISTEN], ports[MAX_LISTEN:]
+            d = Sshd(authorized_keys, mine, clean_shell=clean_shell)
             if self.daemons:  # same host key for all, like one image
                 for suffix in ("", ".pub"):
                     shutil.copy(str(self.daemons[0].host_key_path) + suffix, str(d.host_key_path) + suffix)
             self.daemons.append(d)
-            remaining -= k
 
     @property
     def ports(self) -> list[int]:

@@ -208,7 +208,8 @@ def test_there_is_no_policy_that_skips_host_key_checks():
 
 async def test_garbage_output_is_a_parse_error(hosts, fleet):
     fleet.trust(*hosts)
-    hosts[0].fake_tool("wc", "echo 'lots of sockets'")
+    hosts[0].fake_tool("ss", "exit 1")  # ss fails: the /proc reader runs, and its awk prints garbage
+    hosts[0].fake_tool("awk", "echo 'lots of sockets'")
     with ConnHolder(count=3) as held:
         source = fleet.source()
         try:
@@ -223,7 +224,8 @@ async def test_garbage_output_is_a_parse_error(hosts, fleet):
 
 async def test_a_failing_count_command_is_a_command_error(hosts, fleet):
     fleet.trust(*hosts)
-    hosts[0].fake_tool("wc", "echo 'wc: broken' >&2; exit 3")
+    hosts[0].fake_tool("ss", "exit 1")
+    hosts[0].fake_tool("awk", "echo 'awk: broken' >&2; exit 3")
     with ConnHolder(count=3) as held:
         source = fleet.source()
         try:
@@ -231,7 +233,7 @@ async def test_a_failing_count_command_is_a_command_error(hosts, fleet):
         finally:
             await source.aclose()
     bad = rows[target(0, 0, 0).instance_id]
-    assert bad.error == "command" and "status 3" in bad.detail and "wc: broken" in bad.detail
+    assert bad.error == "command" and "status 3" in bad.detail and "awk: broken" in bad.detail
 
 
 async def test_noise_from_the_remote_shells_start_up_files_is_ignored(hosts, fleet):
@@ -295,7 +297,8 @@ async def test_a_failed_host_is_retried_with_backoff_and_reported_meanwhile(flee
 
 async def test_healthy_hosts_keep_working_through_every_kind_of_fault(hosts, fleet):
     fleet.trust(*hosts[:3])  # hosts[3]: unknown key
-    hosts[1].fake_tool("wc", "echo garbage")
+    hosts[1].fake_tool("ss", "exit 1")
+    hosts[1].fake_tool("awk", "echo garbage")
     silent = await SilentPort().start()
     with ConnHolder(count=2) as held:
         targets = [target(i, h.port, held.port) for i, h in enumerate(hosts)]

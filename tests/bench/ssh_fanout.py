@@ -1,0 +1,288 @@
+"""SSH fan-out benchmark: the seed's sequential paramiko loop vs wsfleet's ssh source (run by hand).
+
+    python tests/bench/ssh_fanout.py [--sizes 10,50,200] [--delays 0,40] [--warm-runs 5]
+                                     [--with-bashrc-row] [--skip-seed-over N]
+
+Hosts: N loopback ports served by real OpenSSH sshd daemons (16 listen sockets a daemon, so
+ceil(N/16) daemons sharing one host key), logging in as the current user with a generated ed25519
+key. Round-trip delay: a small asyncio proxy in its own process in front of every port, holding
+each chunk for delay/2 in each direction (this kernel has no netem). The kernel completes TCP's own
+handshake without the proxy, so each new connection is one round trip cheaper than on a real
+network -- for the seed's loop and for wsfleet alike.
+
+Every row runs the same remote count (wsfleet's `count_command`) against a port holding K real
+connections, and every answer is checked to be exactly K. Rows:
+- seed loop: paramiko, per host: load the key, connect (AutoAddPolicy, as the seed), exec, read,
+  close -- one host after the other, as the seed's script does;
+- wsfleet first sweep: a fresh SshSource with the product defaults (concurrency 100, timeout 3 s,
+  strict host keys), cold: connect + open the count loop + one count per host;
+- wsfleet warm sweep: the median of `--warm-runs` further sweeps on the kept connections;
+- single-host warm round trip: the median of 20 warm sweeps of a one-host source (the scale the
+  warm target is stated in).
+The sshd config sets `SetEnv SHLVL=1`, so bash skips `~/.bashrc` for ssh commands (root's
+.bashrc here runs pyenv init: +~220 ms a session, CPU-bound); `--with-bashrc-row` adds N=200 runs
+without it, to show what that costs each approach.
+
+All servers share this machine's 2 cores with the client: without delay the numbers measure CPU
+more than fan-out (reported, not tuned to). Open files: ~4 per host for the proxy and client, well
+below the 20,000 hard limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+# --------------------------------------------------------------------------- the delay proxy
+
+
+async def _proxy_main(pairs: list[tuple[int, int]], one_way_s: float) -> None:
+    loop = asyncio.get_running_loop()
+
+    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        queue: asyncio.Queue = asyncio.Queue()
+
+        async def deliver() -> None:
+            while True:
+                at, chunk = await queue.get()
+                if chunk is None:
+                    break
+                wait = at - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                writer.write(chunk)
+            try:
+                writer.write_eof()
+            except OSError:
+                pass
+
+        task = asyncio.create_task(deliver())
+        try:
+            while chunk := await reader.read(65536):
+                queue.put_nowait((loop.time() + one_way_s, chunk))
+        except OSError:
+            pass
+        queue.put_nowait((0, None))
+        try:
+            await task
+        except OSError:
+            pass
+
+    def handler(upstream_port: int):
+        async def handle(c_reader, c_writer):
+            try:
+                u_reader, u_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
+            except OSError:
+                c_writer.close()
+                return
+            await asyncio.gather(pump(c_reader, u_writer), pump(u_reader, c_writer), return_exceptions=True)
+            for w in (c_writer, u_writer):
+                w.close()
+        return handle
+
+    servers = [await asyncio.start_server(handler(up), "127.0.0.1", listen, backlog=1024) for listen, up in pairs]
+    print("ready", flush=True)
+    await asyncio.gather(*(s.serve_forever() for s in servers))
+
+
+class DelayProxy:
+    """A subprocess forwarding 127.0.0.1:listen -> 127.0.0.1:upstream with `rtt_ms` of delay."""
+
+    def __init__(self, upstream_ports: list[int], rtt_ms: float) -> None:
+        from tests.helpers.sshd import _free_ports
+
+        self.ports = _free_ports(len(upstream_ports))
+        self.pairs = list(zip(self.ports, upstream_ports))
+        self.rtt_ms = rtt_ms
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "DelayProxy":
+        spec = ",".join(f"{a}:{b}" for a, b in self.pairs)
+        self.proc = subprocess.Popen([sys.executable, __file__, "--proxy", spec, "--one-way-ms", str(self.rtt_ms / 2)],
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError("delay proxy did not start")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(10)
+
+
+# --------------------------------------------------------------------------- the loops
+
+
+def seed_loop(ports: list[int], user: str, key_path: str, command: str) -> tuple[float, list[str]]:
+    """The seed's script: one host after the other, connect + exec + close, key loaded per host."""
+    import paramiko
+
+    outputs = []
+    started = time.perf_counter()
+    for port in ports:
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        private_key = paramiko.Ed25519Key.from_private_key_file(key_path)
+        try:
+            client.connect("127.0.0.1", port=port, username=user, pkey=private_key,
+                           look_for_keys=False, allow_agent=False, timeout=30)
+            _, stdout, _ = client.exec_command(command)
+            outputs.append(stdout.read().decode())
+        except Exception as e:  # noqa: BLE001 - the seed prints and goes on
+            outputs.append(f"error: {e}")
+        finally:
+            client.close()
+    return time.perf_counter() - started, outputs
+
+
+async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_path: str, known_hosts: str,
+                         warm_runs: int) -> tuple[float, list[float], list, int]:
+    from wsfleet.counts.host_keys import HostKeys
+    from wsfleet.counts.ssh import SshSource
+    from wsfleet.model import CountsConfig, CountTarget, SshConfig
+
+    ssh = SshConfig(user=user, key=key_path, known_hosts=known_hosts, host_keys="strict")
+    own = tempfile.NamedTemporaryFile(prefix="wsfleet-bench-own-kh-", delete=False).name
+    source = SshSource(ssh, CountsConfig(), host_keys=HostKeys("strict", known_hosts, own))
+    targets = [CountTarget(f"i-{n:017x}", "127.0.0.1", p, service_port) for n, p in enumerate(ports)]
+    try:
+        started = time.perf_counter()
+        first_rows = [r async for r in source.sweep(targets)]
+        first = time.perf_counter() - started
+        warm, rows = [], first_rows
+        for _ in range(warm_runs):
+            started = time.perf_counter()
+            rows = [r async for r in source.sweep(targets)]
+            warm.append(time.perf_counter() - started)
+        return first, warm, first_rows + rows, source.connects
+    finally:
+        await source.aclose()
+        os.unlink(own)
+
+
+# --------------------------------------------------------------------------- the bench
+
+
+def _check(values, k: int, what: str) -> str:
+    bad = [v for v in values if v != k]
+    return "" if not bad else f"  !! {what}: {len(bad)} wrong answers, e.g. {bad[0]!r}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,50,200")
+    parser.add_argument("--delays", default="0,40", help="round-trip delays in ms")
+    parser.add_argument("--warm-runs", type=int, default=5)
+    parser.add_argument("--held", type=int, default=25, help="connections held on the counted port")
+    parser.add_argument("--with-bashrc-row", action="store_true")
+    parser.add_argument("--skip-seed-over", type=int, default=10**9, help="skip the seed loop above N hosts")
+    parser.add_argument("--proxy")
+    parser.add_argument("--one-way-ms", type=float)
+    args = parser.parse_args()
+    if args.proxy:
+        pairs = [tuple(int(x) for x in p.split(":")) for p in args.proxy.split(",")]
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        asyncio.run(_proxy_main(pairs, args.one_way_ms / 1000))
+        return 0
+
+    import getpass
+
+    from tests.helpers.asyncssh_hosts import write_client_key
+    from tests.helpers.conn_holder import ConnHolder
+    from tests.helpers.sshd import SshdGroup
+    from wsfleet.counts.command import count_command, parse_count
+
+    sizes = [int(x) for x in args.sizes.split(",")]
+    delays = [float(x) for x in args.delays.split(",")]
+    user = getpass.getuser()
+    work = tempfile.TemporaryDirectory(prefix="wsfleet-bench-")
+    key_path, key = write_client_key(work.name)
+    public = key.export_public_key("openssh").decode()
+    results = []
+
+    def run(n_max: int, clean: bool, only: list[tuple[float, int]]) -> None:
+        with SshdGroup([public], n_max, clean_shell=clean) as sshd, ConnHolder(count=args.held) as held:
+            known_hosts = Path(work.name) / "known_hosts"
+            command = count_command(held.port)
+            for delay in delays:
+                proxy = DelayProxy(sshd.ports, delay) if delay > 0 else None
+                try:
+                    if proxy:
+                        proxy.__enter__()
+                    ports = proxy.ports if proxy else sshd.ports
+                    known_hosts.write_text("".join(f"[127.0.0.1]:{p} {sshd.daemons[0].host_public_key}\n" for p in ports))
+                    for n in sizes:
+                        if (delay, n) not in only:
+                            continue
+                        note = ""
+                        if n <= args.skip_seed_over:
+                            seed_s, outputs = seed_loop(ports[:n], user, str(key_path), command)
+                            note += _check([o.strip() for o in outputs], str(args.held), "seed")
+                        else:
+                            seed_s = None
+                        time.sleep(0.5)
+                        first, warm, rows, connects = asyncio.run(
+                            wsfleet_sweeps(ports[:n], held.port, user, str(key_path), str(known_hosts), args.warm_runs))
+                        note += _check([r.connections for r in rows], args.held, "wsfleet")
+                        errors = sorted({f"{r.error}: {r.detail}" for r in rows if r.error})
+                        if errors:
+                            note += f"  !! errors: {errors[:2]}"
+                        time.sleep(0.5)
+                        _, single, _, _ = asyncio.run(
+                            wsfleet_sweeps(ports[:1], held.port, user, str(key_path), str(known_hosts), 20))
+                        results.append(dict(n=n, delay=delay, clean=clean, seed=seed_s, first=first,
+                                            warm=statistics.median(warm), warm_all=warm,
+                                            single=statistics.median(single), connects=connects, note=note))
+                        print_row(results[-1], flush=True)
+                        time.sleep(0.5)
+                finally:
+                    if proxy:
+                        proxy.__exit__(None, None, None)
+            assert parse_count(subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True).stdout) == args.held
+
+    print(f"# ssh fan-out, {os.cpu_count()} cores, held connections per counted port: {args.held}", flush=True)
+    print(HEADER, flush=True)
+    run(max(sizes), True, [(d, n) for d in delays for n in sizes])
+    if args.with_bashrc_row:
+        run(max(sizes), False, [(max(delays), max(sizes))])
+    print()
+    print("## table")
+    print(HEADER)
+    for r in results:
+        print_row(r)
+    work.cleanup()
+    return 0
+
+
+HEADER = ("| N | RTT | remote .bashrc | seed loop | wsfleet first sweep | first vs seed | wsfleet warm sweep | warm vs seed "
+          "| single-host warm RTT | warm / single RTT |\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+def print_row(r: dict, flush: bool = False) -> None:
+    seed = r["seed"]
+    cells = [
+        str(r["n"]), f"{r['delay']:.0f} ms", "skipped" if r["clean"] else "sourced",
+        f"{seed:.2f} s" if seed is not None else "-",
+        f"{r['first']:.3f} s", f"{seed / r['first']:.1f}x" if seed else "-",
+        f"{r['warm'] * 1000:.1f} ms", f"{seed / r['warm']:.0f}x" if seed else "-",
+        f"{r['single'] * 1000:.1f} ms", f"{r['warm'] / r['single']:.2f}x",
+    ]
+    print("| " + " | ".join(cells) + " |" + r["note"], flush=flush)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
