@@ -24,6 +24,10 @@ Rules where a number had to be chosen (documented here, named below):
   needs one local port per upstream connection).
 - **close-wait**: warning when more than `CLOSE_WAIT_FRACTION` (1 %) of the ceiling, and at least
   one socket, sits in CLOSE_WAIT on the service port (the peer closed, the service never did).
+- **silent-connections**: the same limit for ESTABLISHED connections that carried no data either
+  way for twice the ALB idle timeout (rounded up to 5 min or 1 h; the ALB would have closed a live
+  client's connection by then), or for 1 h when no load balancer is known: the client vanished
+  without a FIN and the service, with no heartbeat, keeps the socket.
 - **nginx-keepalive**: warning when any `keepalive_timeout` is at or below the ALB idle timeout
   (nginx must close after the ALB, or the ALB reuses a connection nginx is closing: 502s).
 """
@@ -84,6 +88,7 @@ CHECKS = (
     "port-range",
     "nginx-keepalive",
     "close-wait",
+    "silent-connections",
     "balance",
 )
 
@@ -662,7 +667,7 @@ def launch_durations(status: FleetStatus) -> list[float]:
     for a in status.activities:
         if _LAUNCH.match(a.description or "") and a.status == "Successful" and a.start_time and a.end_time:
             d = (a.end_time - a.start_time).total_seconds()
-            if d >= 0:
+            if d > 0:  # a zero-length launch is a record without timing (moto), not a fast instance
                 out.append(d)
     return out
 
@@ -952,12 +957,48 @@ def check_instances(fleet: FleetConfig, status: FleetStatus, facts: Sequence[Ins
     out += _check_port_range(fleet, ok)
     out += _check_nginx(fleet, status, ok)
     out += _check_close_wait(fleet, listening, port)
+    out += _check_silent(fleet, status, listening, port)
     out += _check_balance(fleet, listening)
     return out
 
 
 def _port_number(fleet: FleetConfig, facts: Sequence[InstanceFacts]) -> int:
     return next((f.service_port for f in facts if f.service_port), fleet.port)
+
+
+SILENT_BUCKETS = (60, 300, 3600)  # seconds, as the facts script counts them
+
+
+def silent_threshold(status: FleetStatus) -> int | None:
+    """How long a connection may carry no data before it counts as left behind (see the module doc)."""
+    idle = alb_idle_timeout(status)
+    if idle is None:
+        return SILENT_BUCKETS[-1]
+    return next((b for b in SILENT_BUCKETS if b >= 2 * idle), None)
+
+
+def _check_silent(fleet: FleetConfig, status: FleetStatus, facts: Sequence[InstanceFacts], port: str) -> list[Finding]:
+    threshold = silent_threshold(status)
+    known = [f for f in facts if f.silent is not None]
+    if threshold is None or not known:
+        return []
+    index = SILENT_BUCKETS.index(threshold)
+    limit = max(1, math.ceil(fleet.capacity * CLOSE_WAIT_FRACTION))
+    count = lambda f: f.silent[index]  # noqa: E731
+    behind = "the ALB closes connections idle longer than its idle timeout, so these have no client behind them" if alb_idle_timeout(status) is not None else "with no load balancer known, an hour without a byte either way"
+    span = f"{threshold // 60} min" if threshold < 3600 else "1 h"
+    stuck = sorted((f for f in known if count(f) >= limit), key=lambda f: -count(f))
+    if stuck:
+        shown = _ids([f"{f.instance_id} ({_n(count(f))} of {_n(f.established)})" for f in stuck])
+        return [Finding(
+            "silent-connections", "warning",
+            f"established connections on {port} that carried no data either way for {span} or more: {shown} ({behind})",
+            "the seed's \"TCP connections not being closed\": clients that vanished without closing leave sockets the service never notices — they count as connections, hold file descriptors and keep instances running that are not needed",
+            "ping every WebSocket from the service (e.g. every 30 s) and close it when no pong comes back; or set TCP keepalive on the listening socket (net.ipv4.tcp_keepalive_time)",
+            subject=_ids([f.instance_id for f in stuck]),
+        )]
+    worst = max(count(f) for f in known)
+    return [_ok("silent-connections", f"at most {_n(worst)} connection{'s' if worst != 1 else ''} on {port} silent for {span} or more, across {len(known)} instance{'s' if len(known) != 1 else ''}")]
 
 
 def _check_balance(fleet: FleetConfig, facts: Sequence[InstanceFacts]) -> list[Finding]:

@@ -3,7 +3,8 @@
 One fixed shell script per host (only the service port, an int, is put in), one round trip,
 sections marked `@@ name`: what listens on the port and which processes hold it (`ss -p`, run
 once: it reads every process's fds, ~200 ms next to 9,000 connections), their "Max open files",
-`net.ipv4.ip_local_port_range`, the ESTABLISHED and CLOSE_WAIT sockets on the port, and nginx's
+`net.ipv4.ip_local_port_range`, the ESTABLISHED and CLOSE_WAIT sockets on the port (and how many
+established ones carried no data either way for 60 s / 5 min / 1 h: `ss -i` lastsnd/lastrcv), nginx's
 `keepalive_timeout`s from `nginx -T` when nginx is installed. Everything it runs only reads: no
 sudo (a failed `sudo -n` is mailed to root on many fleets), no writes. Without `ss` (minimal
 images) the socket states come from /proc/net/tcp and tcp6.
@@ -30,6 +31,11 @@ if ss -Htln >/dev/null 2>&1; then
   ss -Htn state established "( sport = :$P )" 2>/dev/null | wc -l
   echo '@@ close-wait'
   ss -Htn state close-wait "( sport = :$P )" 2>/dev/null | wc -l
+  echo '@@ silent'
+  ss -Htni state established "( sport = :$P )" 2>/dev/null | awk '{ s = -1; r = -1
+    for (i = 1; i <= NF; i++) { if ($i ~ /^lastsnd:/) s = substr($i, 9) + 0; else if ($i ~ /^lastrcv:/) r = substr($i, 9) + 0 }
+    if (r >= 0) { q = (s >= 0 && s < r) ? s : r; if (q >= 60000) a++; if (q >= 300000) b++; if (q >= 3600000) c++ } }
+    END { print a + 0, b + 0, c + 0 }'
   echo '@@ limits'
   for pid in $(printf '%s\n' "$L" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un | head -n 16); do
     echo "pid $pid"
@@ -137,6 +143,14 @@ def _int_line(lines: Sequence[str]) -> int | None:
     return None
 
 
+def _silent(lines: Sequence[str]) -> tuple[int, int, int] | None:
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 3 and all(p.isdigit() for p in parts):
+            return int(parts[0]), int(parts[1]), int(parts[2])
+    return None
+
+
 def parse_facts(instance_id: str, output: str, address: str | None = None) -> InstanceFacts:
     """Turn the script's output into facts; raise FactsParseError when it is cut short or foreign.
 
@@ -150,12 +164,14 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
     listening: bool | None
     pids: tuple[int, ...] = ()
     established = close_wait = None
+    silent: tuple[int, int, int] | None = None
     if "listen" in s:
         lines = [ln for ln in s["listen"] if ln.strip()]
         listening = bool(lines)
         pids = tuple(sorted({int(p) for ln in lines for p in re.findall(r"pid=(\d+)", ln)}))
         established = _int_line(s.get("established", ()))
         close_wait = _int_line(s.get("close-wait", ()))
+        silent = _silent(s.get("silent", ()))
     else:
         states: dict[str, int] = {}
         for ln in s["proc"]:
@@ -208,6 +224,7 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
         nginx_present=nginx_present,
         nginx_readable=readable,
         nginx_keepalive=tuple(keepalive),
+        silent=silent,
     )
 
 

@@ -428,3 +428,5 @@ class InstanceFacts:
     nginx_readable: bool = False  # `nginx -T` worked
     nginx_keepalive: tuple[float, ...] = ()  # every keepalive_timeout in `nginx -T`, seconds
     service_port: int | None = None  # the port these facts are about (ssh.hosts may give each its own)
+    # ESTABLISHED on the port with no data either way for at least 60 s, 300 s, 3600 s (None = not read)
+    silent: tuple[int, int, int] | None = None

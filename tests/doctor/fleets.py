@@ -141,6 +141,6 @@ def facts(instance_id: str = "i-0000", **changes) -> InstanceFacts:
     f = InstanceFacts(
         instance_id=instance_id, address="10.0.0.10", listening=True, service_pids=(1234,), open_files=1_048_576,
         port_range=(10000, 65535), established=12000, close_wait=3, nginx_present=True, nginx_readable=True,
-        nginx_keepalive=(65.0,),
+        nginx_keepalive=(65.0,), silent=(3, 0, 0),
     )
     return dataclasses.replace(f, **changes)

@@ -614,3 +614,25 @@ def test_per_instance_service_ports_are_named_as_the_service_port():
     fs = [facts("i-0000", listening=False, service_port=9001), facts("i-0001", service_port=9002)]
     (f,) = of("service-listening", run(instance_facts=fs))
     assert "nothing listens on the service port on i-0000" in f.found
+
+
+def test_no_silent_connections_pass():
+    assert severities("silent-connections", run(instance_facts=[facts(silent=(40, 0, 0))])) == ["ok"]
+
+
+def test_connections_silent_beyond_the_alb_idle_timeout_are_a_warning():
+    # ALB idle timeout 60 s: silent for 5 min means nobody is behind them
+    (f,) = of("silent-connections", run(instance_facts=[facts("i-0000", silent=(900, 600, 10)), facts("i-0001", silent=(5, 0, 0))]))
+    assert f.severity == "warning" and "i-0000 (600 of 12,000)" in f.found and "5 min" in f.found and "i-0001" not in f.found
+
+
+def test_without_a_load_balancer_only_an_hour_of_silence_counts():
+    status = healthy(target_groups=())
+    assert severities("silent-connections", run(status, instance_facts=[facts(silent=(900, 600, 10))])) == ["ok"]
+    (f,) = of("silent-connections", run(status, instance_facts=[facts(silent=(900, 600, 400))]))
+    assert f.severity == "warning" and "1 h" in f.found
+
+
+def test_a_very_long_idle_timeout_leaves_silence_unjudged():
+    status = healthy(target_groups=(target_group(idle_timeout=4000),))
+    assert of("silent-connections", run(status, instance_facts=[facts(silent=(900, 600, 400))])) == []

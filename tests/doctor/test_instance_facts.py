@@ -184,3 +184,34 @@ def test_output_cut_inside_the_nginx_dump_keeps_the_other_facts():
     f = parse_facts("i-x", out)
     assert (f.established, f.close_wait, f.port_range) == (12, 1, (10000, 65535))
     assert f.nginx_present and not f.nginx_readable
+
+
+SS_WITH_TIMERS = """#!/bin/sh
+case "$*" in
+  *-Htni*) cat <<'OUT'
+0      0      127.0.0.1:443 127.0.0.1:50001
+	 cubic wscale:7,7 rto:204 rtt:0.01/0.005 lastsnd:1000 lastrcv:70000 lastack:1000
+0      0      127.0.0.1:443 127.0.0.1:50002
+	 cubic wscale:7,7 rto:204 rtt:0.01/0.005 lastsnd:400000 lastrcv:500000 lastack:400000
+0      0      127.0.0.1:443 127.0.0.1:50003
+	 cubic wscale:7,7 rto:204 rtt:0.01/0.005 lastsnd:4000000 lastrcv:3700000 lastack:3700000
+0      0      127.0.0.1:443 127.0.0.1:50004
+	 cubic wscale:7,7 rto:204 rtt:0.01/0.005 lastsnd:5 lastrcv:5 lastack:5
+OUT
+  ;;
+  *) exec @REAL@ "$@" ;;
+esac
+"""
+
+
+def test_silent_connections_count_the_quieter_direction(service, tmp_path):
+    """Silent = no data either way: a connection the server still writes to is not silent."""
+    fake = SS_WITH_TIMERS.replace("@REAL@", shutil.which("ss"))
+    f = parse_facts("i-x", run_script(service, env=_bin_without(tmp_path, {"ss"}, {"ss": fake})))
+    assert f.silent == (2, 2, 1)
+    assert (f.established, f.close_wait) == (3, 2)  # the real ss still answers the other questions
+
+
+def test_fresh_connections_are_not_silent(service):
+    f = parse_facts("i-local", run_script(service))
+    assert f.silent == (0, 0, 0)
