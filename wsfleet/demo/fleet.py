@@ -41,7 +41,13 @@ from wsfleet.errors import UsageError, WsfleetError
 log = logging.getLogger(__name__)
 
 SETTLE_TIMEOUT = 1.0  # seconds to wait for servers to see what the clients did
-_DUMMY_ENV = {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"}
+_DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    # moto parses ~2 MB of AMI data on its first EC2 call (~0.4 s); the demo's launch template
+    # names one AMI and moto does not check that it exists
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
 _CLEARED_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
 

@@ -1,0 +1,220 @@
+"""`wsfleet demo --no-ui` end to end, as a user runs it: a subprocess, read by the real CLI meanwhile.
+
+While the demo runs, `wsfleet --config <its config> counts` (real SSH to the demo's instances, the
+real count command) must report exactly the connections the demo's own servers hold, for every
+instance; in the spike story the high alarm fires, desired capacity rises, and `status` shows the
+scaling activity (DescribeScalingActivities) and warm-pool instances (DescribeWarmPool). After it
+exits nothing it made is left: no process, no listening port, no temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class RunningDemo:
+    def __init__(self, *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wsfleet", "demo", "--no-ui", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # its own process group: anything it leaves behind is findable
+        )
+        self.frames: queue.Queue[dict] = queue.Queue()
+        self.all_frames: list[dict] = []
+        self.stderr: list[str] = []
+        self._config = threading.Event()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    def _read_stdout(self) -> None:
+        for line in self.proc.stdout:
+            frame = json.loads(line)
+            self.all_frames.append(frame)
+            self.frames.put(frame)
+
+    def _read_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self.stderr.append(line)
+            if "config: " in line:
+                self._config.set()
+
+    def config_path(self, timeout: float = 30) -> Path:
+        assert self._config.wait(timeout), f"the demo printed no config path: {''.join(self.stderr)}"
+        line = next(x for x in self.stderr if "config: " in x)
+        return Path(line.split("config: ", 1)[1].strip())
+
+    def wait_frame(self, predicate, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                frame = self.frames.get(timeout=0.5)
+            except queue.Empty:
+                assert self.proc.poll() is None, f"the demo exited early: {''.join(self.stderr)}"
+                continue
+            if predicate(frame):
+                return frame
+        raise AssertionError(f"no such frame within {timeout} s; last: {self.all_frames[-1:]}")
+
+
+def wsfleet(config: Path, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "wsfleet", "--config", str(config), *args],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def stable_snapshot(state: Path) -> dict:
+    for _ in range(200):
+        try:
+            snap = json.loads(state.read_text())
+        except (OSError, ValueError):
+            snap = {}
+        if snap.get("state") == "stable":
+            return snap
+        time.sleep(0.02)
+    raise AssertionError("the demo's state file never settled")
+
+
+def counts_against_snapshot(config: Path) -> tuple[dict, dict]:
+    """One `counts` run that fell entirely inside one stable demo step (retried until one does)."""
+    state = config.parent / "state.json"
+    for _ in range(8):
+        before = stable_snapshot(state)
+        counts = wsfleet(config, "counts", "--format", "json")
+        after = json.loads(state.read_text())
+        if after.get("generation") == before["generation"] and after.get("state") == "stable":
+            return counts, before
+    raise AssertionError("connections moved during every counts run")
+
+
+def process_group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp
+                members.append(int(entry.name))
+    return members
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_spike_demo_counts_scaling_and_clean_exit():
+    demo = RunningDemo("--scenario", "spike", "--seconds", "45")
+    try:
+        config = demo.config_path()
+        workdir = config.parent
+        first = demo.wait_frame(lambda f: True, timeout=10)
+        assert set(first) >= {"t", "scenario", "desired", "in_service", "warm", "total_connections",
+                              "avg_connections", "alarms", "event"}
+        assert first["scenario"] == "spike" and set(first["alarms"]) == {"high", "low"}
+
+        # the real count path (SSH, the count command on each instance's port) vs the demo's own servers
+        counts, snap = counts_against_snapshot(config)
+        measured = {i["id"]: i["connections"] for i in counts["instances"]}
+        assert all(i["error"] is None for i in counts["instances"]), counts["instances"]
+        assert measured == {iid: s["connections"] for iid, s in snap["instances"].items() if iid in measured}
+        assert set(measured) <= set(snap["instances"]) and len(measured) == first["in_service"] == 2
+        assert sum(measured.values()) > 0
+
+        # the high alarm fires and its step policy raises desired capacity
+        scaled = demo.wait_frame(lambda f: f["desired"] > 2, timeout=45)
+        assert scaled["alarms"]["high"] == "ALARM"
+        assert "high_tcp_connections_policy" in (scaled["event"] or "")
+
+        status = wsfleet(config, "status", "--format", "json")
+        assert status["group"]["desired"] >= scaled["desired"]
+        assert status["high_alarm"]["state"] == "ALARM"
+        policy_runs = [a for a in status["activities"] if "triggered policy high_tcp_connections_policy" in a["cause"]]
+        assert policy_runs, status["activities"]
+        assert any("from warm pool" in a["description"] for a in policy_runs)
+        assert status["warm_pool"]["instances"], status["warm_pool"]
+        assert {i["lifecycle"] for i in status["warm_pool"]["instances"]} <= {"Warmed:Pending", "Warmed:Stopped"}
+
+        # counts again once the new instances serve: every instance of the bigger group is measured
+        demo.wait_frame(lambda f: f["in_service"] == f["desired"] > 2, timeout=20)
+        counts, snap = counts_against_snapshot(config)
+        assert len(counts["instances"]) > 2
+        assert all(i["error"] is None for i in counts["instances"]), counts["instances"]
+        assert {i["id"]: i["connections"] for i in counts["instances"]} == {
+            i["id"]: snap["instances"][i["id"]]["connections"] for i in counts["instances"]
+        }
+
+        ports = [urlparse(wsfleet_endpoint(config)).port]
+        ports += [p for s in snap["instances"].values() for p in (s["ssh_port"], s["service_port"])]
+        assert all(listening(p) for p in ports)
+
+        assert demo.proc.wait(timeout=40) == 0, "".join(demo.stderr)
+    finally:
+        if demo.proc.poll() is None:
+            os.killpg(demo.proc.pid, signal.SIGKILL)
+            demo.proc.wait()
+    time.sleep(0.2)
+    assert process_group_members(demo.proc.pid) == []
+    assert not workdir.exists()
+    assert not [p for p in ports if listening(p)]
+    assert demo.all_frames[-1]["t"] >= 35
+
+
+def wsfleet_endpoint(config: Path) -> str:
+    return re.search(r'endpoint_url = "([^"]+)"', config.read_text()).group(1)
+
+
+def test_ctrl_c_stops_the_demo_cleanly():
+    demo = RunningDemo("--scenario", "flap")
+    try:
+        config = demo.config_path()
+        demo.wait_frame(lambda f: True, timeout=15)
+        os.kill(demo.proc.pid, signal.SIGINT)
+        assert demo.proc.wait(timeout=20) == 0, "".join(demo.stderr)
+    finally:
+        if demo.proc.poll() is None:
+            os.killpg(demo.proc.pid, signal.SIGKILL)
+            demo.proc.wait()
+    assert process_group_members(demo.proc.pid) == []
+    assert not config.parent.exists()
+    assert any("stopping" in line for line in demo.stderr)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--scenario", "tsunami"], "spike, deploy, flap, leak"),
+        (["--instances", "13"], "1..12"),
+        (["--instances", "0"], "1..12"),
+        (["--seconds", "0"], "positive number of seconds"),
+        (["--seconds", "-5"], "positive number of seconds"),
+    ],
+)
+def test_bad_demo_arguments_are_one_sentence_and_exit_2(args, words):
+    out = subprocess.run([sys.executable, "-m", "wsfleet", "demo", "--no-ui", *args], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert words in out.stderr and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert out.stdout == ""

@@ -1,0 +1,97 @@
+"""DemoFleet in this process (the API the dashboard uses): real SSH endpoints, the config it
+writes, and a stop() that leaves no thread, port, temporary directory or changed environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+
+import asyncssh
+import pytest
+
+from wsfleet.config import load_config, select_fleet
+from wsfleet.counts.command import count_command, parse_count
+from wsfleet.demo import DemoFleet
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def demo():
+    threads_before = {t.ident for t in threading.enumerate()}
+    env_before = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    fleet = DemoFleet(scenario="deploy", instances=3)
+    fleet.start()
+    ports = [p for e in fleet.hosts().values() for p in (e.ssh_port, e.service_port)]
+    workdir = fleet.workdir
+    yield fleet
+    fleet.stop()
+    leftover = [t.name for t in threading.enumerate() if t.ident not in threads_before]
+    assert leftover == [], leftover
+    assert not workdir.exists()
+    assert not [p for p in ports if _listening(p)]
+    assert {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"} == env_before
+
+
+def _ssh(demo, iid, command, key=None):
+    endpoint = demo.hosts()[iid]
+    fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+
+    async def run():
+        async with asyncssh.connect(
+            "127.0.0.1", endpoint.ssh_port, username=fleet.ssh.user, client_keys=[key or fleet.ssh.key],
+            known_hosts=fleet.ssh.known_hosts, config=None, agent_path=None,
+        ) as conn:
+            return await conn.run(command, check=False)
+
+    return asyncio.run(run())
+
+
+def test_config_maps_every_instance_to_its_own_endpoints(demo):
+    frame = demo.next_frame(timeout=10)
+    fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+    assert set(fleet.ssh.hosts) == set(demo.hosts()) == set(frame.connections)
+    ports = [h.port for h in fleet.ssh.hosts.values()] + [h.service_port for h in fleet.ssh.hosts.values()]
+    assert len(set(ports)) == len(ports) == 6
+    assert all(h.host == "127.0.0.1" for h in fleet.ssh.hosts.values())
+    assert fleet.endpoint_url == demo.endpoint_url
+
+
+def test_an_instance_answers_the_real_count_command_over_ssh(demo):
+    frame = demo.next_frame(timeout=10)
+    iid = sorted(frame.connections)[0]
+    result = _ssh(demo, iid, count_command(demo.hosts()[iid].service_port))
+    assert result.exit_status == 0, result.stderr
+    assert parse_count(result.stdout.decode() if isinstance(result.stdout, bytes) else result.stdout) >= 0
+
+
+def test_an_instance_runs_no_other_command(demo):
+    iid = sorted(demo.hosts())[0]
+    other = sorted(demo.hosts())[1]
+    for command in ("id", count_command(demo.hosts()[other].service_port)):
+        result = _ssh(demo, iid, command)
+        assert result.exit_status == 126
+        assert "runs only wsfleet's fixed commands" in str(result.stderr)
+
+
+def test_an_instance_refuses_another_key(demo, tmp_path):
+    stranger = asyncssh.generate_private_key("ssh-ed25519")
+    path = tmp_path / "stranger"
+    stranger.write_private_key(str(path))
+    with pytest.raises(asyncssh.PermissionDenied):
+        _ssh(demo, sorted(demo.hosts())[0], "true", key=str(path))
+
+
+def test_frames_follow_the_engine(demo):
+    a = demo.next_frame(timeout=10)
+    b = demo.next_frame(timeout=10)
+    assert b.t > a.t and b.scenario == "deploy"
+    assert b.desired == 3 and b.total_connections == sum(b.connections.values()) > 0
