@@ -10,10 +10,13 @@ workers; `sweep` and `aclose` are coroutines on the UI's event loop (asyncssh is
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from wsfleet.errors import WsfleetError
 from wsfleet.model import AppConfig, FleetConfig, FleetStatus, GroupState, InstanceCount, ScheduledAction, ScheduledActionConfig
 
 
@@ -27,6 +30,7 @@ class FleetService:
         self._audit = audit
         self._audit_path = audit_path
         self._source: Any = None
+        self._source_stale = False  # the SSH settings changed: reopen the source before the next sweep
 
     # ------------------------------------------------------------------ identity
 
@@ -74,7 +78,16 @@ class FleetService:
         async for count in source.sweep(targets_for(self.fleet, group)):
             yield count
 
+    def update_fleet(self, fleet: FleetConfig) -> None:
+        """New settings for the same group and account (a re-read config file)."""
+        if (fleet.ssh, fleet.counts, fleet.port) != (self.fleet.ssh, self.fleet.counts, self.fleet.port):
+            self._source_stale = True  # e.g. new hosts whose keys the open source has not loaded
+        self.fleet = fleet
+
     async def _open_source(self) -> Any:
+        if self._source_stale:
+            self._source_stale = False
+            await self.aclose()
         if self._source is None:
             from wsfleet.counts import open_source
 
@@ -134,17 +147,28 @@ class FleetService:
 class FleetDirectory:
     """Every configured fleet, each with its own FleetService (its own session and account)."""
 
-    def __init__(self, app_config: AppConfig, *, read_only: bool = False, resolve: Callable[[str], FleetConfig] | None = None, sessions: Callable[[FleetConfig], Any] | None = None) -> None:
+    def __init__(
+        self,
+        app_config: AppConfig,
+        *,
+        read_only: bool = False,
+        resolve: Callable[[str], FleetConfig] | None = None,
+        sessions: Callable[[FleetConfig], Any] | None = None,
+        overrides: dict[str, str] | None = None,
+    ) -> None:
         self.app_config = app_config
         self.read_only = read_only
-        self._resolve = resolve or (lambda name: app_config.fleets[name])
+        self._resolve = resolve or (lambda name: self._with_overrides(self.app_config.fleets[name]))
         self._sessions = sessions
+        self._overrides = {k: v for k, v in (overrides or {}).items() if v}
         self._services: dict[str, FleetService] = {}
+        self._mtime = self._config_mtime()
 
     @classmethod
     def from_context(cls, ctx: Any) -> "FleetDirectory":
         """Fleets as the CLI sees them: --profile/--region/--endpoint-url applied, sessions from ctx."""
-        return cls(ctx.app_config, read_only=ctx.read_only, resolve=ctx.fleet_config, sessions=ctx.aws)
+        overrides = {"profile": ctx.profile, "region": ctx.region, "endpoint_url": ctx.endpoint_url}
+        return cls(ctx.app_config, read_only=ctx.read_only, resolve=ctx.fleet_config, sessions=ctx.aws, overrides=overrides)
 
     def names(self) -> list[str]:
         return list(self.app_config.fleets)
@@ -161,10 +185,54 @@ class FleetDirectory:
             self._services[name] = FleetService(fleet, read_only=self.read_only, session=session, audit_path=self.app_config.audit_log)
         return self._services[name]
 
+    def _with_overrides(self, fleet: FleetConfig) -> FleetConfig:
+        return dataclasses.replace(fleet, **self._overrides) if self._overrides else fleet
+
+    def _config_mtime(self) -> int | None:
+        path = self.app_config.path
+        try:
+            return os.stat(path).st_mtime_ns if path else None
+        except OSError:
+            return None
+
+    def reload_if_changed(self) -> str | None:
+        """Re-read the config file when it changed on disk, and give each open fleet its new settings.
+
+        The demo rewrites its `ssh.hosts` map as instances come and go, and a person may edit the
+        file while the dashboard runs. A fleet whose AWS identity (group, region, profile, endpoint)
+        changed keeps its old session: that needs a restart. Returns a sentence for the user when
+        something could not be taken over, else None. Blocking (file I/O): call it from a worker.
+        """
+        mtime = self._config_mtime()
+        if mtime is None or mtime == self._mtime:
+            return None
+        self._mtime = mtime
+        from wsfleet.config import load_config
+
+        try:
+            fresh = load_config(self.app_config.path)
+        except WsfleetError as exc:
+            return f"The config file changed but cannot be used ({exc.message}); still using the previous settings."
+        self.app_config = fresh
+        kept: list[str] = []
+        for name, service in self._services.items():
+            fleet = fresh.fleets.get(name)
+            if fleet is None:
+                kept.append(name)
+                continue
+            fleet = self._with_overrides(fleet)
+            old = service.fleet
+            if (fleet.asg, fleet.region, fleet.profile, fleet.endpoint_url) != (old.asg, old.region, old.profile, old.endpoint_url):
+                kept.append(name)
+                continue
+            service.update_fleet(fleet)
+        if kept:
+            return f"The config file changed the AWS settings of (or removed) {', '.join(kept)}; restart wsfleet to use them."
+        return None
+
     async def aclose(self) -> None:
         for service in self._services.values():
             try:
                 await service.aclose()
             except Exception:  # closing is best effort: the process is ending
                 pass
-

@@ -27,6 +27,19 @@ from wsfleet.tui.styling import role_styles
 from wsfleet.tui.view import ERROR, MUTED, OK, WARNING, absolute_steps, fmt_int, fmt_step, latest, low_alarm_params
 
 
+class Tick(Checkbox):
+    """A checkbox whose state reads without colour: X when ticked, blank when not."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.BUTTON_INNER = "X" if self.value else " "
+
+    def watch_value(self) -> None:
+        self.BUTTON_INNER = "X" if self.value else " "
+        super().watch_value()
+        self.refresh()
+
+
 class FormError(Exception):
     """A wrong value in a dialog: one sentence saying what, where and what to do."""
 
@@ -353,7 +366,7 @@ class ScaleScreen(ActionScreen):
         yield Label(f"{'Add' if self.op == 'out' else 'Remove'} instances (desired now {g.desired}, min {g.min_size}, max {g.max_size})")
         yield Input(str(self.step), id="n", restrict=r"[0-9+\- ]*", compact=True)
         if self.op == "out":
-            yield Checkbox("raise MaxSize if the new desired is above it", id="raise-max", compact=True)
+            yield Tick("raise MaxSize if the new desired is above it", id="raise-max", compact=True)
 
     def _n(self) -> int:
         n = whole_number(self.query_one("#n", Input).value, f"the number of instances to {'add' if self.op == 'out' else 'remove'}", minimum=1)
@@ -532,7 +545,7 @@ class WarmPoolScreen(ActionScreen):
         yield Input("" if max_prep is None or max_prep < 0 else str(max_prep), id="max-prepared", compact=True)
         yield Label("Pool state")
         yield Select([(s, s) for s in POOL_STATES], value=state if state in POOL_STATES else "Stopped", allow_blank=False, id="pool-state", compact=True)
-        yield Checkbox("reuse instances on scale-in (return them to the pool)", value=bool(reuse), id="reuse", compact=True)
+        yield Tick("reuse instances on scale-in (return them to the pool)", value=bool(reuse), id="reuse", compact=True)
 
     def _fields(self) -> dict:
         min_size = whole_number(self.query_one("#min-size", Input).value, "the warm pool min size", minimum=0)

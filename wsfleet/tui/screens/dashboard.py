@@ -229,6 +229,14 @@ class DashboardScreen(Screen):
     @work(thread=True, group="aws", exit_on_error=False)
     def _read_status(self, generation: int, service: Any, window_minutes: int) -> None:
         started = time.monotonic()
+        reload = getattr(self.directory, "reload_if_changed", None)
+        note = None
+        try:
+            note = reload() if reload else None
+        except Exception as exc:  # a config re-read must not stop the refresh
+            note = f"Could not re-read the config file: {type(exc).__name__}: {exc}."
+        if note:
+            self.app.call_from_thread(self.app.notify, note, title="Config", severity="warning", timeout=8)
         try:
             status = service.read_status(window_minutes)
         except WsfleetError as exc:

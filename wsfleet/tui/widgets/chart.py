@@ -116,6 +116,9 @@ class ChartPlot(Widget):
         n = len(series.values)
         period_min = series.period / 60
         xs = [(i - (n - 1)) * period_min for i in range(n)]
+        # zoom to the data: a new fleet (or the demo) has a few minutes of a one-hour window
+        first = next(i for i, v in enumerate(series.values) if v is not None)
+        start = max(0, first - 1)
         colors = self._colors()
         present = [v for v in series.values if v is not None]
         lo = min(present + [lp.threshold])
@@ -126,16 +129,16 @@ class ChartPlot(Widget):
         plt.theme("clear")
         plt.hline(hp.threshold, color=colors["high_line"])
         plt.hline(lp.threshold, color=colors["low_line"])
-        for kind, start, end in runs(kinds):
-            seg_x = [xs[i] for i in range(start, end + 1) if series.values[i] is not None]
-            seg_y = [series.values[i] for i in range(start, end + 1) if series.values[i] is not None]
-            if seg_x:
-                plt.plot(seg_x, seg_y, color=colors[kind], marker="braille")
+        for kind, a, b in runs(kinds):
+            idx = [i for i in range(max(a, start), b + 1) if series.values[i] is not None]
+            if idx:
+                plt.plot([xs[i] for i in idx], [series.values[i] for i in idx], color=colors[kind], marker="braille")
         plt.ylim(max(lo - pad, 0), hi + pad)
-        plt.xlim(xs[0], 0)
+        left = min(xs[start], -period_min)
+        plt.xlim(left, 0)
         plt.yticks([lp.threshold, hp.threshold], [_short(lp.threshold), _short(hp.threshold)])
-        ticks = _time_ticks(xs[0])
-        plt.xticks(ticks, [f"{t:g}m" if t else "now" for t in ticks])
+        ticks = _time_ticks(left)
+        plt.xticks(ticks, [_tick_label(t) for t in ticks])
         return Text.from_ansi(plt.build(), no_wrap=True)
 
     def _distribution(self, w: int, h: int) -> Text:
@@ -167,9 +170,12 @@ class ChartPlot(Widget):
 
 
 def _time_ticks(first: float) -> list[float]:
-    span = -first
-    for step in (1, 5, 10, 15, 30, 60, 120, 180, 360):
-        if span / step <= 5:
+    """At most ~5 round ticks from `first` (minutes, negative) to now."""
+    span = max(-first, 1e-6)
+    step = 360.0
+    for candidate in (0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 180, 360):
+        if span / candidate <= 5:
+            step = candidate
             break
     ticks = []
     t = 0.0
@@ -177,6 +183,16 @@ def _time_ticks(first: float) -> list[float]:
         ticks.append(t)
         t -= step
     return sorted(ticks)
+
+
+def _tick_label(minutes: float) -> str:
+    if minutes == 0:
+        return "now"
+    if abs(minutes) < 1:
+        return f"{minutes * 60:.0f}s"
+    if abs(minutes) >= 120:
+        return f"{minutes / 60:g}h"
+    return f"{minutes:g}m"
 
 
 class ChartInfo(Widget):

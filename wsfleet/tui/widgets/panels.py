@@ -57,7 +57,7 @@ class ScalingPanel(Static):
 
     def build(self) -> Text:
         s = _styles(self)
-        t = Text()
+        t = Text(no_wrap=True, overflow="ellipsis")  # one line per item; narrow panels cut, not wrap
         fleet, status = self.fleet, self.status
         if fleet is None or status is None:
             t.append("waiting for the first read…", style=s[MUTED])
@@ -156,7 +156,7 @@ class WarmPoolPanel(Static):
 
     def build(self) -> Text:
         s = _styles(self)
-        t = Text()
+        t = Text(no_wrap=True, overflow="ellipsis")
         if self.status is None:
             t.append("waiting for the first read…", style=s[MUTED])
             return t
