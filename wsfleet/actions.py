@@ -456,9 +456,10 @@ def _raise_first(problems: list[str], error: type[WsfleetError] = ConfigError) -
 
 
 def _read_group(session, fleet: FleetConfig) -> GroupState:
+    """Sizes and instance lifecycles: one DescribeAutoScalingGroups (no EC2 call: no addresses needed)."""
     from wsfleet.aws import fleet as aws_fleet
 
-    return aws_fleet.read_group(session, fleet.asg)
+    return aws_fleet.group_from_aws(aws_fleet.describe_group(session, fleet.asg))
 
 
 def plan_provision(session: Any, fleet: FleetConfig, *, now: datetime | None = None) -> Plan:
@@ -842,7 +843,7 @@ class _State:
         if change.resource == "group":
             from wsfleet.aws import fleet as aws_fleet
 
-            return group_fields(self._once("group", lambda: aws_fleet.read_group(s, asg)))
+            return group_fields(self._once("group", lambda: aws_fleet.group_from_aws(aws_fleet.describe_group(s, asg))))
         if change.resource == "alarm":
             from wsfleet.aws import alarms as aws_alarms
 
