@@ -112,7 +112,7 @@ class DelayProxy:
     def __enter__(self) -> "DelayProxy":
         spec = ",".join(f"{a}:{b}" for a, b in self.pairs)
         self.proc = subprocess.Popen([sys.executable, __file__, "--proxy", spec, "--one-way-ms", str(self.rtt_ms / 2)],
-                                     stdout=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if line.strip() != "ready":
             raise RuntimeError("delay proxy did not start")
@@ -149,8 +149,56 @@ def seed_loop(ports: list[int], user: str, key_path: str, command: str) -> tuple
     return time.perf_counter() - started, outputs
 
 
+class Meter:
+    """Wall time and this process's CPU (the client's share) over a block."""
+
+    def __enter__(self) -> "Meter":
+        self._t, self._c = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall = time.perf_counter() - self._t
+        self.cpu = time.process_time() - self._c
+
+
+def remote_count_cost_ms(port: int, runs: int = 200) -> float:
+    """Wall ms per answer of the real count loop (`reader_command`) run locally, one request at a time:
+    what each host spends per warm sweep, the process start of `ss` included."""
+    from wsfleet.counts.command import END, reader_command
+
+    proc = subprocess.Popen(["/bin/sh", "-c", reader_command(port)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, bufsize=1)
+    started = time.perf_counter()
+    for seq in range(runs):
+        proc.stdin.write(f"{seq}\n")
+        proc.stdin.flush()
+        while not proc.stdout.readline().startswith(f"{END} {seq} "):
+            pass
+    elapsed = time.perf_counter() - started
+    proc.stdin.close()
+    proc.wait(10)
+    return elapsed / runs * 1000
+
+
+async def connect_only(ports: list[int], user: str, key_path: str, known_hosts: str) -> Meter:
+    """The floor: open and authenticate an SSH connection to every host at once, run nothing."""
+    import asyncssh
+
+    keys = asyncssh.load_keypairs([key_path])
+    trusted = asyncssh.read_known_hosts(known_hosts)
+
+    async def one(port: int) -> None:
+        conn = await asyncssh.connect("127.0.0.1", port, username=user, client_keys=keys, known_hosts=trusted)
+        conn.close()
+        await conn.wait_closed()
+
+    with Meter() as m:
+        await asyncio.gather(*(one(p) for p in ports))
+    return m
+
+
 async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_path: str, known_hosts: str,
-                         warm_runs: int) -> tuple[float, list[float], list, int]:
+                         warm_runs: int) -> tuple[Meter, list[Meter], list, int]:
     from wsfleet.counts.host_keys import HostKeys
     from wsfleet.counts.ssh import SshSource
     from wsfleet.model import CountsConfig, CountTarget, SshConfig
@@ -160,14 +208,13 @@ async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_pat
     source = SshSource(ssh, CountsConfig(), host_keys=HostKeys("strict", known_hosts, own))
     targets = [CountTarget(f"i-{n:017x}", "127.0.0.1", p, service_port) for n, p in enumerate(ports)]
     try:
-        started = time.perf_counter()
-        first_rows = [r async for r in source.sweep(targets)]
-        first = time.perf_counter() - started
+        with Meter() as first:
+            first_rows = [r async for r in source.sweep(targets)]
         warm, rows = [], first_rows
         for _ in range(warm_runs):
-            started = time.perf_counter()
-            rows = [r async for r in source.sweep(targets)]
-            warm.append(time.perf_counter() - started)
+            with Meter() as m:
+                rows = [r async for r in source.sweep(targets)]
+            warm.append(m)
         return first, warm, first_rows + rows, source.connects
     finally:
         await source.aclose()
@@ -213,6 +260,7 @@ def main() -> int:
     key_path, key = write_client_key(work.name)
     public = key.export_public_key("openssh").decode()
     results = []
+    count_cost = 0.0
 
     def run(n_max: int, clean: bool, only: list[tuple[float, int]]) -> None:
         with SshdGroup([public], n_max, clean_shell=clean) as sshd, ConnHolder(count=args.held) as held:
@@ -244,17 +292,24 @@ def main() -> int:
                         time.sleep(0.5)
                         _, single, _, _ = asyncio.run(
                             wsfleet_sweeps(ports[:1], held.port, user, str(key_path), str(known_hosts), 20))
-                        results.append(dict(n=n, delay=delay, clean=clean, seed=seed_s, first=first,
-                                            warm=statistics.median(warm), warm_all=warm,
-                                            single=statistics.median(single), connects=connects, note=note))
+                        time.sleep(0.5)
+                        floor = asyncio.run(connect_only(ports[:n], user, str(key_path), str(known_hosts)))
+                        mid = sorted(warm, key=lambda m: m.wall)[len(warm) // 2]
+                        results.append(dict(n=n, delay=delay, clean=clean, seed=seed_s, first=first.wall,
+                                            warm=mid.wall, single=statistics.median(m.wall for m in single),
+                                            first_m=first, warm_m=mid, floor=floor, connects=connects, note=note))
                         print_row(results[-1], flush=True)
                         time.sleep(0.5)
                 finally:
                     if proxy:
                         proxy.__exit__(None, None, None)
             assert parse_count(subprocess.run(["/bin/sh", "-c", command], capture_output=True, text=True).stdout) == args.held
+            nonlocal count_cost
+            count_cost = remote_count_cost_ms(held.port)
 
-    print(f"# ssh fan-out, {os.cpu_count()} cores, held connections per counted port: {args.held}", flush=True)
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[:3]
+    print(f"# ssh fan-out, {os.cpu_count()} cores, held connections per counted port: {args.held}, load average {load}", flush=True)
     print(HEADER, flush=True)
     run(max(sizes), True, [(d, n) for d in delays for n in sizes])
     if args.with_bashrc_row:
@@ -264,6 +319,20 @@ def main() -> int:
     print(HEADER)
     for r in results:
         print_row(r)
+    print()
+    print("## where the time goes: wall and the client's own CPU (this process); the rest is the hosts' work, which")
+    print("## here all N hosts do on the same 2 cores (on a fleet, each on its own). Floor: open + authenticate an SSH")
+    print("## connection to all N hosts at once with plain asyncssh, run nothing.")
+    print("| N | RTT | .bashrc | first sweep: wall / client CPU | warm sweep: wall / client CPU "
+          "| floor: connect+auth only, wall |\n|---|---|---|---|---|---|")
+    for r in results:
+        f, w, c = r["first_m"], r["warm_m"], r["floor"]
+        print(f"| {r['n']} | {r['delay']:.0f} ms | {'skipped' if r['clean'] else 'sourced'} "
+              f"| {f.wall:.3f} s / {f.cpu:.3f} s | {w.wall * 1000:.1f} ms / {w.cpu * 1000:.1f} ms | {c.wall:.3f} s |")
+    print(f"\none remote count through the count loop, run locally one at a time: {count_cost:.2f} ms "
+          "(x N hosts / 2 cores = the least a warm sweep can take on this machine)")
+    with open("/proc/loadavg") as f:
+        print(f"\nload average at the end: {f.read().split()[:3]} (other work on this machine shares the 2 cores)")
     work.cleanup()
     return 0
 

@@ -60,8 +60,6 @@ class HostKeys:
         self.user_file = Path(os.path.expanduser(user_file)) if user_file else Path.home() / ".ssh" / "known_hosts"
         self.own_file = Path(own_file) if own_file else own_known_hosts_path()
         self._known: asyncssh.SSHKnownHosts | None = None
-        # why the last key for a host was refused, for the row's detail
-        self.refusals: dict[tuple[str, int], str] = {}
 
     def _read(self, path: Path) -> str:
         try:
@@ -82,23 +80,22 @@ class HostKeys:
         keys, ca_keys, *_ = self.known_hosts().match(host, addr, port)
         return bool(keys) or bool(ca_keys)
 
-    def validate_new(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> bool:
-        """Called only for a key not already trusted: accept it iff the host is unknown and the policy allows."""
+    def check_new(self, host: str, addr: str, port: int, key: asyncssh.SSHKey) -> str | None:
+        """For a key not already trusted: None to accept it (unknown host, accept-new: recorded),
+        else the sentence saying why it is refused."""
         if self.has_entry(host, addr, port):
-            self.refusals[(host, port)] = (
+            return (
                 f"the host key of {host_pattern(host, port)} ({key.get_algorithm()} {key.get_fingerprint()}) "
                 f"differs from the one recorded in {self.user_file} or {self.own_file}; if the host was "
                 "rebuilt, remove the old entry (ssh-keygen -R), else suspect a man-in-the-middle"
             )
-            return False
         if self.policy != "accept-new":
-            self.refusals[(host, port)] = (
+            return (
                 f"no known host key for {host_pattern(host, port)} in {self.user_file} or {self.own_file}; "
                 "add it (ssh-keyscan) or set ssh.host_keys = \"accept-new\""
             )
-            return False
         self._record(host, port, key)
-        return True
+        return None
 
     def _record(self, host: str, port: int, key: asyncssh.SSHKey) -> None:
         line = f"{host_pattern(host, port)} {key.export_public_key('openssh').decode().strip()}\n"

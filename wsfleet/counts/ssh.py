@@ -133,9 +133,11 @@ class _HostClient(asyncssh.SSHClient):
     def __init__(self, host_keys: HostKeys) -> None:
         self._host_keys = host_keys
         self.lost = False
+        self.refusal: str | None = None  # why this connection's host key was refused
 
     def validate_host_public_key(self, host, addr, port, key) -> bool:
-        return self._host_keys.validate_new(host, addr, port, key)
+        self.refusal = self._host_keys.check_new(host, addr, port, key)
+        return self.refusal is None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -252,15 +254,14 @@ def _load_client_keys(ssh: SshConfig):
     return load_default_keypairs() or ()
 
 
-def _classify(exc: BaseException, host_keys: HostKeys, target: CountTarget) -> _Failure:
+def _classify(exc: BaseException, target: CountTarget, timeout: float) -> _Failure:
     where = address_of(target)
     if isinstance(exc, _Failure):
         return exc
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
-        return _Failure("timeout", f"no answer from {where} within the timeout")
+        return _Failure("timeout", f"no answer from {where} within {timeout:g} s (counts.timeout)")
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
-        reason = host_keys.refusals.get((target.host or "", target.ssh_port))
-        return _Failure("host-key", reason or f"host key of {where} refused: {exc}")
+        return _Failure("host-key", f"host key of {where} refused: {exc}")
     if isinstance(exc, asyncssh.PermissionDenied):
         return _Failure("auth", f"{where} refused every key offered (check ssh.user, ssh.key or the agent): {exc.reason}")
     if isinstance(exc, ConnectionRefusedError):
@@ -298,7 +299,7 @@ class SshSource:
         self._bastion_link = _Link()
         self._sweep_lock = asyncio.Lock()
         self._seq = 0
-        self.connects = 0  # SSH connections opened (instances + bastion), for tests and the bench
+        self.connects = 0  # SSH connections attempted (instances + bastion), for tests and the bench
 
     # ------------------------------------------------------------------ connections
 
@@ -326,7 +327,11 @@ class SshSource:
         options = self._options()
         options.update(extra)
         self.connects += 1
-        conn = await asyncssh.connect(host, port if port and port != 22 else (), client_factory=client_factory, **options)
+        try:
+            conn = await asyncssh.connect(host, port if port and port != 22 else (), client_factory=client_factory, **options)
+        except asyncssh.HostKeyNotVerifiable as exc:
+            reason = clients[-1].refusal if clients else None
+            raise _Failure("host-key", reason or f"host key of {host} refused: {exc}") from None
         link.conn, link.client = conn, clients[-1]
 
     async def _open_bastion(self) -> asyncssh.SSHClientConnection:
@@ -337,7 +342,7 @@ class SshSource:
         try:
             await self._connect(link, host, port, **({"username": user} if user else {}))
         except Exception as exc:
-            failure = _classify(exc, self._host_keys, CountTarget("jump-host", host, port or 22))
+            failure = _classify(exc, CountTarget("jump-host", host, port or 22), self._timeout)
             failure = _Failure(failure.kind, f"jump host {self._ssh.jump_host}: {failure.detail}")
             link.backoff.failed(failure, time.monotonic())
             raise failure from None
@@ -411,7 +416,7 @@ class SshSource:
                 link.backoff.failed(failure, time.monotonic())
                 return failed(target, failure.kind, failure.detail, latency_ms=(loop.time() - started) * 1000)
             except Exception as exc:  # every failure becomes a row
-                failure = _classify(exc, self._host_keys, target)
+                failure = _classify(exc, target, self._timeout)
                 link.close()
                 link.backoff.failed(failure, time.monotonic())
                 return failed(target, failure.kind, failure.detail, latency_ms=(loop.time() - started) * 1000)
@@ -474,7 +479,7 @@ class SshSource:
                         await self._connect(link, target.host, target.ssh_port, **extra)
                     result = await link.conn.run(command, check=False, encoding="utf-8", errors="replace")
         except Exception as exc:  # every failure becomes a value
-            failure = _classify(exc, self._host_keys, target)
+            failure = _classify(exc, target, timeout or self._timeout)
             link.close()
             return CommandOutput(error=failure.kind, detail=failure.detail)
         stdout = result.stdout if isinstance(result.stdout, str) else ""
