@@ -23,8 +23,8 @@ import pytest
 
 PLANTED = {  # scenario: (demo seconds before the first look, check, severity)
     "flap": (2.0, "flap", "error"),
-    "deploy": (22.0, "balance", "warning"),
-    "spike": (28.0, "ceiling", "warning"),
+    "deploy": (20.0, "balance", "warning"),
+    "spike": (18.0, "ceiling", "warning"),
 }
 GIVE_UP_AT = 75.0  # demo seconds: a loaded machine runs the demo late, not differently
 
