@@ -198,14 +198,14 @@ async def connect_only(ports: list[int], user: str, key_path: str, known_hosts: 
 
 
 async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_path: str, known_hosts: str,
-                         warm_runs: int) -> tuple[Meter, list[Meter], list, int]:
+                         warm_runs: int, timeout: float = 3.0) -> tuple[Meter, list[Meter], list, int]:
     from wsfleet.counts.host_keys import HostKeys
     from wsfleet.counts.ssh import SshSource
     from wsfleet.model import CountsConfig, CountTarget, SshConfig
 
     ssh = SshConfig(user=user, key=key_path, known_hosts=known_hosts, host_keys="strict")
     own = tempfile.NamedTemporaryFile(prefix="wsfleet-bench-own-kh-", delete=False).name
-    source = SshSource(ssh, CountsConfig(), host_keys=HostKeys("strict", known_hosts, own))
+    source = SshSource(ssh, CountsConfig(timeout=timeout), host_keys=HostKeys("strict", known_hosts, own))
     targets = [CountTarget(f"i-{n:017x}", "127.0.0.1", p, service_port) for n, p in enumerate(ports)]
     try:
         with Meter() as first:
@@ -235,7 +235,10 @@ def main() -> int:
     parser.add_argument("--delays", default="0,40", help="round-trip delays in ms")
     parser.add_argument("--warm-runs", type=int, default=5)
     parser.add_argument("--held", type=int, default=25, help="connections held on the counted port")
-    parser.add_argument("--with-bashrc-row", action="store_true")
+    parser.add_argument("--timeout", type=float, default=3.0, help="wsfleet's per-host timeout (product default 3 s)")
+    parser.add_argument("--with-bashrc-row", action="store_true",
+                        help="add N=max rows with root's .bashrc sourced (per-host timeout raised to 60 s: 200 "
+                             "start-up files on 2 shared cores take longer than 3 s, which one host never would)")
     parser.add_argument("--skip-seed-over", type=int, default=10**9, help="skip the seed loop above N hosts")
     parser.add_argument("--proxy")
     parser.add_argument("--one-way-ms", type=float)
@@ -284,14 +287,16 @@ def main() -> int:
                             seed_s = None
                         time.sleep(0.5)
                         first, warm, rows, connects = asyncio.run(
-                            wsfleet_sweeps(ports[:n], held.port, user, str(key_path), str(known_hosts), args.warm_runs))
+                            wsfleet_sweeps(ports[:n], held.port, user, str(key_path), str(known_hosts), args.warm_runs,
+                                           timeout=args.timeout if clean else max(args.timeout, 60.0)))
                         note += _check([r.connections for r in rows], args.held, "wsfleet")
                         errors = sorted({f"{r.error}: {r.detail}" for r in rows if r.error})
                         if errors:
                             note += f"  !! errors: {errors[:2]}"
                         time.sleep(0.5)
                         _, single, _, _ = asyncio.run(
-                            wsfleet_sweeps(ports[:1], held.port, user, str(key_path), str(known_hosts), 20))
+                            wsfleet_sweeps(ports[:1], held.port, user, str(key_path), str(known_hosts), 20,
+                                           timeout=args.timeout if clean else max(args.timeout, 60.0)))
                         time.sleep(0.5)
                         floor = asyncio.run(connect_only(ports[:n], user, str(key_path), str(known_hosts)))
                         mid = sorted(warm, key=lambda m: m.wall)[len(warm) // 2]

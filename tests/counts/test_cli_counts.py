@@ -40,13 +40,13 @@ class World:
         self.known_hosts.write_text(hosts.known_hosts_text())
         self.ssh_ports = [h.port for h in hosts]
 
-    def config(self, **fleet_keys):
+    def config(self, counts_max_skew=None, **fleet_keys):
         ssh = {
             "user": "oncall", "key": str(self.key_path), "known_hosts": str(self.known_hosts), "host_keys": "strict",
             "hosts": {i: {"address": f"127.0.0.1:{p}", "service_port": c.port} for i, p, c in zip(self.ids, self.ssh_ports, self.held)},
         }
         return str(write_config(self.tmp, self.moto.endpoint_url, self.fleet["asg"], ssh=ssh,
-                                counts={"timeout": 2.0}, **fleet_keys))
+                                counts={"timeout": 2.0, "max_skew": counts_max_skew}, **fleet_keys))
 
     def close(self):
         for c in self.held:
@@ -117,6 +117,9 @@ async def test_check_passes_a_balanced_fleet_and_fails_an_imbalanced_one(world):
 
     code, out, err = await wsfleet("--config", w.config(), "check", "--max-skew", "2.0", "--format", "json")
     assert (code, json.loads(out)["verdict"]) == (0, "balanced")
+
+    code, out, err = await wsfleet("--config", w.config(counts_max_skew=2.5), "check", "--format", "json")
+    assert (code, json.loads(out)["max_skew"]) == (0, 2.5)  # the fleet's counts.max_skew when no flag
 
 
 async def test_check_lists_unmeasured_hosts_and_never_counts_them_as_zero(world):

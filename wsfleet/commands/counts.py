@@ -12,7 +12,7 @@
      "summary": {"instances", "measured", "total", "mean", "min", "max", "skew" (max/mean), "cv"}}
 
 `check --format json` adds "verdict" ("balanced" | "imbalanced"; null when nothing was measured)
-and "max_skew".
+and "max_skew" (--max-skew, else the fleet's counts.max_skew, default 1.25).
 
 Exit codes. counts: 0; 3 when the group has instances and none could be measured. check: 0
 balanced, 1 imbalanced, 3 when it could not measure (AWS failure, or no instance measured),
@@ -33,11 +33,12 @@ from wsfleet.errors import EXIT_FINDING, EXIT_OK, EXIT_REMOTE, UsageError
 from wsfleet.model import CountSweep, InstanceCount
 
 
-def _max_skew(value: float | None) -> float:
+def _max_skew(value: float | None) -> float | None:
+    """The --max-skew given, checked; None when not given (then the fleet's counts.max_skew applies)."""
     from wsfleet.balance import DEFAULT_MAX_SKEW
 
     if value is None:
-        return DEFAULT_MAX_SKEW
+        return None
     if not math.isfinite(value) or value < 1.0:
         raise UsageError(
             f"--max-skew {value} is not allowed: give a number of at least 1.0 (the busiest instance's "
@@ -50,6 +51,8 @@ def run(args: Any, ctx: Any) -> int:
     checking = getattr(args, "command", "counts") == "check"
     max_skew = _max_skew(getattr(args, "max_skew", None)) if checking else None  # before any AWS call
     fleet = ctx.fleet
+    if checking and max_skew is None:
+        max_skew = fleet.counts.max_skew
     session = ctx.aws(fleet)
 
     from wsfleet.aws.fleet import read_group
