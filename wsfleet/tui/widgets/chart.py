@@ -143,9 +143,11 @@ class ChartPlot(Widget):
 
     def _distribution(self, w: int, h: int) -> Text:
         d = self.data
-        measured = [r for r in d.rows if r.connections is not None and not r.error]
+        measured = sorted((r for r in d.rows if r.connections is not None and not r.error), key=lambda r: (-r.connections, r.id))
         if not measured or d.fleet is None:
             return Text("no counts yet", style="dim")
+        if len(measured) <= h:
+            return self._per_instance(measured, w)
         colors = self._colors()
         cap = d.fleet.capacity
         values = [r.connections for r in measured]
@@ -153,20 +155,44 @@ class ChartPlot(Widget):
         plt.clf()
         plt.plotsize(w, h)
         plt.theme("clear")
-        if len(measured) <= max((w - 8) // 3, 1):
-            labels = [r.id[-4:] for r in measured]
-            bar_colors = [colors["over"] if v > cap else colors["bar"] for v in values]
-            plt.bar(labels, values, color=bar_colors, width=0.6)
-            plt.hline(cap, color=colors["over"])
-            plt.hline(mean, color=colors["high_line"])
-            plt.ylim(0, max(max(values), cap) * 1.08)
-            plt.yticks([mean, cap], [_short(mean), _short(cap)])
-        else:
-            plt.hist(values, bins=min(30, max(5, (w - 8) // 2)), color=colors["bar"])
-            plt.vline(cap, color=colors["over"])
-            plt.vline(mean, color=colors["high_line"])
-            plt.xlabel("connections per instance")
+        plt.hist(values, bins=min(30, max(5, (w - 8) // 2)), color=colors["bar"])
+        plt.vline(cap, color=colors["over"])
+        plt.vline(mean, color=colors["high_line"])
+        plt.xlabel("connections per instance (instances per bin)")
         return Text.from_ansi(plt.build(), no_wrap=True)
+
+    def _per_instance(self, rows: Sequence[InstanceRow], w: int) -> Text:
+        """One line per instance, busiest first: a bar against the ceiling (│) and the mean (┊)."""
+        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        cap = self.data.fleet.capacity
+        values = [r.connections for r in rows]
+        mean = sum(values) / len(values)
+        top = max(max(values), cap) * 1.04
+        label_w = max(len(r.id) for r in rows)
+        bar_w = max(w - label_w - 10, 8)
+        cap_col = min(int(cap / top * bar_w), bar_w - 1)
+        mean_col = min(int(mean / top * bar_w), bar_w - 1)
+        t = Text(no_wrap=True)
+        for i, r in enumerate(rows):
+            if i:
+                t.append("\n")
+            c = r.connections
+            role = ERROR if c > cap else WARNING if c < mean / 1.25 or c > mean * 1.25 else OK
+            t.append(r.id.ljust(label_w) + " ", style=styles[MUTED])
+            filled = c / top * bar_w
+            for col in range(bar_w):
+                if col < int(filled):
+                    t.append("█", style=styles[ERROR] if col >= cap_col else styles[role])
+                elif col == int(filled) and filled - col >= 0.5:
+                    t.append("▌", style=styles[ERROR] if col >= cap_col else styles[role])
+                elif col == cap_col:
+                    t.append("│", style=styles[ERROR])
+                elif col == mean_col:
+                    t.append("┊", style=styles[WARNING])
+                else:
+                    t.append(" ")
+            t.append(f" {fmt_int(c):>7}", style=styles[role] if role != OK else "")
+        return t
 
 
 def _time_ticks(first: float) -> list[float]:
@@ -218,10 +244,10 @@ class ChartInfo(Widget):
         if d.fleet is None:
             return t
         if self.view == VIEW_DISTRIBUTION:
-            t.append("bars: connections per instance · ", style=styles[MUTED])
-            t.append("─ ceiling", style=styles[ERROR])
+            t.append("connections per instance, busiest first · ", style=styles[MUTED])
+            t.append("│ ceiling", style=styles[ERROR])
             t.append(f" {fmt_int(d.fleet.capacity)} · ", style=styles[MUTED])
-            t.append("─ mean", style=styles[WARNING])
+            t.append("┊ mean", style=styles[WARNING])
             return t
         status = d.status
         hp = high_alarm_params(d.fleet, status.high_alarm if status else None)
