@@ -227,14 +227,15 @@ async def test_refresh_updates_cells_in_place_without_clearing(make_app, directo
         table = table_of(app)
         calls = {"clear": 0, "update": []}
         monkeypatch.setattr(table, "clear", lambda *a, **k: calls.__setitem__("clear", calls["clear"] + 1))
-        real_update = table.update_cell
+        real_update = table.update_cells
 
-        def spy(row_key, column_key, value, *, update_width=False):
-            assert update_width is False
-            calls["update"].append((row_key, column_key))
-            return real_update(row_key, column_key, value)
+        def spy(changes):
+            changes = list(changes)
+            calls["update"].extend((r, c) for r, c, _ in changes)
+            return real_update(changes)
 
-        monkeypatch.setattr(table, "update_cell", spy)
+        monkeypatch.setattr(table, "update_cells", spy)
+        monkeypatch.setattr(table, "update_cell", lambda *a, **k: pytest.fail("cells are set in one batch, never one by one"))
         svc.fx.counts["i-0005a1b2c3d4e5f6a"] += 1
         await pilot.press("r")
         await settle(pilot, app, cycles=2)

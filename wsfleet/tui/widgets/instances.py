@@ -121,6 +121,7 @@ class InstanceTable(DataTable):
         capacity, max_skew, now, styles = self.capacity, self.max_skew, self.now, self._styles
         present = self.rows
         rendered = self._rendered
+        changed: list[tuple[str, str, Text]] = []
         with self.app.batch_update():
             for rid, row in rows.items():
                 j = judge(row, mean, capacity, max_skew)
@@ -135,15 +136,33 @@ class InstanceTable(DataTable):
                     self.add_row(*(styled(cells[k], styles) for k in COLUMN_KEYS), key=rid)
                     resort = True
                 elif force or previous is None:
-                    for k in COLUMN_KEYS:
-                        self.update_cell(rid, k, styled(cells[k], styles))
+                    changed.extend((rid, k, styled(cells[k], styles)) for k in COLUMN_KEYS)
                 elif previous != cells:
-                    for k in COLUMN_KEYS:
-                        if previous[k] != cells[k]:
-                            self.update_cell(rid, k, styled(cells[k], styles))
+                    changed.extend((rid, k, styled(cells[k], styles)) for k in COLUMN_KEYS if previous[k] != cells[k])
                 rendered[rid] = cells
+            self.update_cells(changed)
             if resort:
                 self.resort()
+
+    def update_cells(self, changes: Iterable[tuple[str, str, Text]]) -> None:
+        """`update_cell` for many cells with one repaint.
+
+        DataTable.update_cell stores the value and repaints, once per call: at 1,000 rows that
+        repaint bookkeeping was two thirds of a sweep's cost. This stores the same values the same
+        way (never touching widths: fixed columns) and repaints once.
+        """
+        data = self._data
+        count = 0
+        for row_key, column_key, value in changes:
+            row = data.get(row_key)
+            if row is None or column_key not in row:
+                self.update_cell(row_key, column_key, value)  # raises CellDoesNotExist, as it would
+                continue
+            row[column_key] = value
+            count += 1
+        if count:
+            self._update_count += 1
+            self.refresh()
 
     def _drop_row(self, rid: str) -> None:
         self._rendered.pop(rid, None)
