@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import os
 import signal
 import statistics
@@ -49,51 +50,79 @@ if str(ROOT) not in sys.path:
 # --------------------------------------------------------------------------- the delay proxy
 
 
+class _Delayed(asyncio.Protocol):
+    """One side of a proxied connection: what it receives is written to its peer `one_way` later, in order."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, one_way: float) -> None:
+        self.loop, self.one_way = loop, one_way
+        self.peer: "_Delayed | None" = None
+        self.transport: asyncio.Transport | None = None
+        self.pending: collections.deque = collections.deque()  # (due, bytes or None for EOF), bound for the peer
+        self.timer: asyncio.TimerHandle | None = None
+        self.early: list[bytes] = []  # received before the peer exists
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._queue(data)
+
+    def eof_received(self) -> bool:
+        self._queue(None)
+        return True
+
+    def connection_lost(self, exc) -> None:
+        if self.peer is not None and self.peer.transport is not None:
+            self._queue(None)
+
+    def _queue(self, data: bytes | None) -> None:
+        self.pending.append((self.loop.time() + self.one_way, data))
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.pending[0][0], self._flush)
+
+    def _flush(self) -> None:
+        self.timer = None
+        if self.peer is None or self.peer.transport is None:
+            self.timer = self.loop.call_later(0.001, self._flush)
+            return
+        now = self.loop.time()
+        out = self.peer.transport
+        while self.pending and self.pending[0][0] <= now:
+            _, data = self.pending.popleft()
+            if out.is_closing():
+                continue
+            if data is None:
+                if out.can_write_eof():
+                    out.write_eof()
+                else:
+                    out.close()
+            else:
+                out.write(data)
+        if self.pending:
+            self.timer = self.loop.call_at(self.pending[0][0], self._flush)
+
+
 async def _proxy_main(pairs: list[tuple[int, int]], one_way_s: float) -> None:
     loop = asyncio.get_running_loop()
 
-    async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        queue: asyncio.Queue = asyncio.Queue()
+    def factory(upstream_port: int):
+        def make() -> _Delayed:
+            client_side = _Delayed(loop, one_way_s)
 
-        async def deliver() -> None:
-            while True:
-                at, chunk = await queue.get()
-                if chunk is None:
-                    break
-                wait = at - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                writer.write(chunk)
-            try:
-                writer.write_eof()
-            except OSError:
-                pass
+            async def connect_upstream() -> None:
+                try:
+                    _, upstream = await loop.create_connection(lambda: _Delayed(loop, one_way_s), "127.0.0.1", upstream_port)
+                except OSError:
+                    if client_side.transport is not None:
+                        client_side.transport.close()
+                    return
+                upstream.peer, client_side.peer = client_side, upstream
 
-        task = asyncio.create_task(deliver())
-        try:
-            while chunk := await reader.read(65536):
-                queue.put_nowait((loop.time() + one_way_s, chunk))
-        except OSError:
-            pass
-        queue.put_nowait((0, None))
-        try:
-            await task
-        except OSError:
-            pass
+            loop.create_task(connect_upstream())
+            return client_side
+        return make
 
-    def handler(upstream_port: int):
-        async def handle(c_reader, c_writer):
-            try:
-                u_reader, u_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
-            except OSError:
-                c_writer.close()
-                return
-            await asyncio.gather(pump(c_reader, u_writer), pump(u_reader, c_writer), return_exceptions=True)
-            for w in (c_writer, u_writer):
-                w.close()
-        return handle
-
-    servers = [await asyncio.start_server(handler(up), "127.0.0.1", listen, backlog=1024) for listen, up in pairs]
+    servers = [await loop.create_server(factory(up), "127.0.0.1", listen, backlog=1024) for listen, up in pairs]
     print("ready", flush=True)
     await asyncio.gather(*(s.serve_forever() for s in servers))
 

@@ -433,3 +433,14 @@ def test_an_unreadable_key_is_one_config_sentence(tmp_path, fleet):
 
     with pytest.raises(ConfigError, match="ssh.key .*cannot load it"):
         fleet.source(key=str(tmp_path / "missing_key"))
+
+
+async def test_the_tests_loopback_guard_is_never_swallowed_into_a_row(fleet):
+    from tests.conftest import NonLoopbackConnect
+
+    source = fleet.source(timeout=1.0)
+    try:
+        with pytest.raises(NonLoopbackConnect):
+            await sweep(source, [target(0, 22, 443, host="10.0.1.5")])  # a moto address: must never be dialled
+    finally:
+        await source.aclose()

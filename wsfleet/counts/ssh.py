@@ -341,6 +341,8 @@ class SshSource:
         link.close()
         try:
             await self._connect(link, host, port, **({"username": user} if user else {}))
+        except AssertionError:
+            raise
         except Exception as exc:
             failure = _classify(exc, CountTarget("jump-host", host, port or 22), self._timeout)
             failure = _Failure(failure.kind, f"jump host {self._ssh.jump_host}: {failure.detail}")
@@ -415,6 +417,8 @@ class SshSource:
                 link.close()
                 link.backoff.failed(failure, time.monotonic())
                 return failed(target, failure.kind, failure.detail, latency_ms=(loop.time() - started) * 1000)
+            except AssertionError:
+                raise  # a broken invariant, or the tests' loopback-only guard: never a row
             except Exception as exc:  # every failure becomes a row
                 failure = _classify(exc, target, self._timeout)
                 link.close()
@@ -437,13 +441,15 @@ class SshSource:
         async with self._sweep_lock:
             self._seq += 1
             seq = self._seq
-            answers: asyncio.Queue[InstanceCount] = asyncio.Queue()
+            answers: asyncio.Queue = asyncio.Queue()
 
             async def one(target: CountTarget) -> None:
                 try:
                     row = await self._measure(target, seq)
                 except asyncio.CancelledError:
                     raise
+                except AssertionError as exc:  # handed to the caller, below
+                    row = exc
                 except Exception as exc:  # a bug here must still not lose the row
                     log.exception("measuring %s", target.instance_id)
                     row = failed(target, "command", f"internal error: {type(exc).__name__}: {exc}")
@@ -452,7 +458,10 @@ class SshSource:
             tasks = [asyncio.create_task(one(t)) for t in targets]
             try:
                 for _ in tasks:
-                    yield await answers.get()
+                    row = await answers.get()
+                    if isinstance(row, BaseException):
+                        raise row
+                    yield row
             finally:
                 for task in tasks:
                     task.cancel()
@@ -478,6 +487,8 @@ class SshSource:
                         extra = {"tunnel": await self._tunnel()} if self._jump is not None else {}
                         await self._connect(link, target.host, target.ssh_port, **extra)
                     result = await link.conn.run(command, check=False, encoding="utf-8", errors="replace")
+        except AssertionError:
+            raise
         except Exception as exc:  # every failure becomes a value
             failure = _classify(exc, target, timeout or self._timeout)
             link.close()
