@@ -258,7 +258,7 @@ def check_policies_exist(fleet: FleetConfig, status: FleetStatus) -> list[Findin
         out.append(Finding(
             "policies-exist", "error",
             f"the scale-out step policy {fleet.scale_out.policy_name} does not exist in {fleet.asg}",
-            "the high alarm has no policy to run: a spike reaches the 28,000-connection ceiling with no new instance",
+            f"the high alarm has no policy to run: a spike reaches the {_n(fleet.capacity)}-connection ceiling with no new instance",
             _provision_fix(), subject=fleet.scale_out.policy_name,
         ))
     elif so.policy_type != "StepScaling":
@@ -352,7 +352,7 @@ def check_alarm_metric(fleet: FleetConfig, status: FleetStatus) -> list[Finding]
             out.append(Finding(
                 "alarm-metric", "warning",
                 f"alarm {alarm.name} uses the {alarm.statistic} statistic, not {m.statistic}",
-                "the thresholds are per-instance averages of connections (20,000 of a 28,000 ceiling); another statistic moves them",
+                "the thresholds are per-instance averages of connections (the seed: 20,000 of a 28,000 ceiling); another statistic moves them",
                 _provision_fix(), subject=alarm.name,
             ))
         else:
@@ -426,7 +426,7 @@ def check_metric_data(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
             subject=f"{m.namespace}/{m.name}",
         )]
     t, v = points[-1]
-    return [_ok("metric-data", f"{len(points)} datapoints of {m.namespace}/{m.name}; latest {_n(v)} at {t:%H:%M}", f"{m.namespace}/{m.name}")]
+    return [_ok("metric-data", f"{len(points)} datapoint{'s' if len(points) != 1 else ''} of {m.namespace}/{m.name}; latest {_n(v)} at {t:%H:%M}", f"{m.namespace}/{m.name}")]
 
 
 # --------------------------------------------------------------------------- alarm semantics
@@ -684,7 +684,8 @@ def check_warmup(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
             subject=subject,
         )]
     median = statistics.median(durations)
-    seen = f"the median launch-to-InService time of the last {len(durations)} launches is {median:.0f} s"
+    launches = f"the last {len(durations)} launches" if len(durations) != 1 else "the last launch"
+    seen = f"the median launch-to-InService time of {launches} is {median:.1f} s" if median < 10 else f"the median launch-to-InService time of {launches} is {median:.0f} s"
     fix = _snippet(fleet, "scale_out", f"warmup = {int(math.ceil(median / 10) * 10)}") + "\n" + _provision_fix()
     if warmup < median:
         return [Finding(

@@ -92,3 +92,15 @@ def test_a_missing_config_exits_2(tmp_path):
     done = wsfleet("--config", str(tmp_path / "nope.toml"), "doctor")
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def test_the_table_lists_problems_and_names_the_passed_checks(moto_server, tmp_path):
+    make_fleet(None, asg=ASG, instances=2, endpoint_url=moto_server.endpoint_url)
+    cfg = config(tmp_path, moto_server.endpoint_url)
+    provision(cfg, tmp_path)
+    done = wsfleet("--config", cfg, "doctor", "--no-instances")
+    assert done.returncode == 0, done.stderr
+    assert "passed: " in done.stdout and "alarm-actions" in done.stdout and "0 errors" in done.stdout
+    assert "│ ok " not in done.stdout  # passed checks are one line, not rows
+    verbose = wsfleet("--config", cfg, "-v", "doctor", "--no-instances")
+    assert "│ ok " in verbose.stdout

@@ -26,7 +26,7 @@ def run(args: Any, ctx: Any) -> int:
     if getattr(args, "format", "table") == "json":
         print(json.dumps(to_json(fleet, status, findings), indent=2))
     else:
-        print_table(fleet, status, findings)
+        print_table(fleet, status, findings, show_ok=bool(getattr(ctx, "verbose", False)))
     return EXIT_FINDING if doctor.has_errors(findings) else EXIT_OK
 
 
@@ -68,7 +68,8 @@ def to_json(fleet: FleetConfig, status: FleetStatus, findings: list[Finding]) ->
     }
 
 
-def print_table(fleet: FleetConfig, status: FleetStatus, findings: list[Finding]) -> None:
+def print_table(fleet: FleetConfig, status: FleetStatus, findings: list[Finding], *, show_ok: bool = False) -> None:
+    """Problems and notes as rows; the passed checks as one line (each as a row with -v)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -78,14 +79,20 @@ def print_table(fleet: FleetConfig, status: FleetStatus, findings: list[Finding]
     table.add_column("", no_wrap=True, width=5)
     table.add_column("check", no_wrap=True, style="bold")
     table.add_column("finding", ratio=1, overflow="fold")
-    for f in findings:
+    passed = [f for f in findings if f.severity == "ok"]
+    rows = findings if show_ok else [f for f in findings if f.severity != "ok"]
+    for f in rows:
         cell = Text(f.found)
         if f.why:
             cell.append("\nwhy: ", style="dim bold").append(f.why, style="dim")
         if f.fix:
             cell.append("\nfix: ", style="bold").append(f.fix, style="cyan")
         table.add_row(Text(_LABEL[f.severity], style=_STYLE[f.severity]), f.check, cell)
-    console.print(table)
+    if rows:
+        console.print(table)
+    if passed and not show_ok:
+        names = list(dict.fromkeys(f.check for f in passed))
+        console.print(Text(f"passed: {', '.join(names)} (-v shows each)", style=_STYLE["ok"]))
     counts = doctor.summary(findings)
     line = Text(" · ".join(f"{counts[s]} {s}{'s' if s in ('error', 'warning') and counts[s] != 1 else ''}" for s in ("error", "warning", "info", "ok")))
     line.stylize(_STYLE["error" if counts["error"] else "warning" if counts["warning"] else "ok"])
