@@ -187,15 +187,6 @@ def _provision_fix(extra: str = "") -> str:
     return (extra + "\n" if extra else "") + "wsfleet provision --dry-run   # see the change, then: wsfleet provision"
 
 
-def _steps_spec(steps: Sequence[StepRange]) -> str:
-    """Steps as `--steps` takes them: "20000:25000:+2,25000:30000:+2,30000::+3" (no digit grouping)."""
-
-    def bound(x: float | None) -> str:
-        return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
-
-    return ",".join(f"{bound(s.lower)}:{bound(s.upper)}:{s.add:+d}" for s in steps)
-
-
 def _steps_toml(steps: Sequence[StepRange]) -> str:
     items = []
     for s in steps:
@@ -527,11 +518,9 @@ def check_steps(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
             except Exception as exc:  # bounds AWS holds but no absolute reading fits
                 threshold, absolute, problems = status.high_alarm.threshold, (), [str(exc)]
             if problems:
-                fix = (
-                    _provision_fix()
-                    if not cfg_problems
-                    else f'wsfleet thresholds set --high {_n(so.threshold).replace(",", "")} --steps "{_steps_spec(so.steps)}"'
-                )
+                # the config's steps are what provision writes; when they are wrong too, they come first
+                fix = _provision_fix() if not cfg_problems else _provision_fix(
+                    f"# first fix the configured steps ({_section(fleet, 'scale_out')}), then:")
                 out.append(Finding(
                     "steps", "error",
                     f"the steps of {policy.name} against threshold {_n(threshold)}: " + "; ".join(problems),
@@ -539,7 +528,7 @@ def check_steps(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
                     fix, subject=policy.name,
                 ))
             else:
-                out.append(_ok("steps", f"{policy.name}: {_steps_spec(absolute)} from the threshold {_n(threshold)}", policy.name))
+                out.append(_ok("steps", f"{policy.name}: {scaling.format_steps_spec(absolute)} from the threshold {_n(threshold)}", policy.name))
     if cfg_problems:
         out.append(Finding(
             "steps", "error",
