@@ -638,13 +638,22 @@ def check_ceiling(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
                 f"at the fastest rise in the metric window (+{_n(rate * 60)}/min) the average goes from {_n(high)} to the ceiling {_n(cap)} "
                 f"in {to_ceiling:.0f} s, but the alarm plus warm-up take {reaction} s ({datapoints}×{period} s + {warmup} s)",
                 why_fill,
-                f"wsfleet thresholds set --high {max(1, int(cap - rate * reaction))}   # or a scheduled action before the known peak",
+                _react_sooner_fix(fleet, status, int(cap - rate * reaction)),
                 subject=subject,
             )]
         tail = f"; at the fastest rise seen (+{_n(rate * 60)}/min) the ceiling is {to_ceiling:.0f} s away, reaction takes {reaction} s"
     else:
         tail = ""
     return [_ok("ceiling", f"the high threshold {_n(high)} is {ratio:.0%} of the ceiling {_n(cap)}{tail}", subject)]
+
+
+def _react_sooner_fix(fleet: FleetConfig, status: FleetStatus, high: int) -> str:
+    """A high threshold low enough to react in time, if one fits above the low threshold."""
+    low = status.low_alarm.threshold if status.low_alarm is not None else fleet.scale_in.threshold
+    schedule = 'wsfleet schedule put before-peak --cron "0 7 * * MON-FRI" --min 4 --desired 4   # capacity before the known peak'
+    if high > low:
+        return f"wsfleet thresholds set --high {high}\n# or: {schedule}"
+    return schedule
 
 
 _LAUNCH = re.compile(r"^Launching a new EC2 instance", re.IGNORECASE)

@@ -341,6 +341,14 @@ def test_growth_faster_than_the_alarm_plus_warmup_is_a_warning():
     rising = series([10000.0 + 2000 * i for i in range(10)] + [30000.0] * 5)
     (f,) = of("ceiling", run(healthy(metric=rising)))
     assert f.severity == "warning" and "240 s" in f.found and "450 s" in f.found
+    # reacting in time means scaling out at 28,000 - 2,000/min x 450 s = 13,000, above the low 9,500
+    assert f.fix.startswith("wsfleet thresholds set --high 13000\n")
+
+
+def test_growth_too_fast_for_any_threshold_suggests_a_schedule():
+    rising = series([10000.0 + 4000 * i for i in range(6)] + [30000.0] * 5)  # 28,000 - 30,000 < 9,500
+    (f,) = of("ceiling", run(healthy(metric=rising)))
+    assert f.severity == "warning" and f.fix.startswith("wsfleet schedule put before-peak")
 
 
 def test_growth_slower_than_the_alarm_plus_warmup_passes():
