@@ -638,7 +638,7 @@ def check_ceiling(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
                 f"at the fastest rise in the metric window (+{_n(rate * 60)}/min) the average goes from {_n(high)} to the ceiling {_n(cap)} "
                 f"in {to_ceiling:.0f} s, but the alarm plus warm-up take {reaction} s ({datapoints}×{period} s + {warmup} s)",
                 why_fill,
-                _react_sooner_fix(fleet, status, int(cap - rate * reaction)),
+                _react_sooner_fix(fleet, status, round(cap - rate * reaction)),
                 subject=subject,
             )]
         tail = f"; at the fastest rise seen (+{_n(rate * 60)}/min) the ceiling is {to_ceiling:.0f} s away, reaction takes {reaction} s"
