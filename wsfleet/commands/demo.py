@@ -72,10 +72,13 @@ def run(args: Any, ctx: Any) -> int:
         _say(f"config: {demo.config_path}")
         _say(f"try from another terminal: {demo.try_line()}")
         if not args.no_ui:
-            status = _dashboard(ctx, demo)
-            if status is not None:
-                return status
-            _say("the dashboard is not available in this build: running headless (Ctrl-C to stop).")
+            if not (sys.stdin.isatty() and sys.stderr.isatty()):
+                _say("no terminal for the dashboard: running headless (--no-ui says so).")
+            else:
+                status = _dashboard(ctx, demo)
+                if status is not None:
+                    return status
+                _say("the dashboard is not available in this build: running headless.")
         _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
         while deadline is None or time.monotonic() < deadline:
             wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
