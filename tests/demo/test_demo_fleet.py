@@ -95,3 +95,12 @@ def test_frames_follow_the_engine(demo):
     b = demo.next_frame(timeout=10)
     assert b.t > a.t and b.scenario == "deploy"
     assert b.desired == 3 and b.total_connections == sum(b.connections.values()) > 0
+
+
+def test_a_second_demo_in_the_same_process_is_refused(demo):
+    from wsfleet.errors import UsageError
+
+    with pytest.raises(UsageError, match="already running in this process"):
+        DemoFleet(scenario="spike").start()
+    assert demo.next_frame(timeout=10) is not None  # the first one goes on
+

@@ -69,6 +69,8 @@ def run(args: Any, ctx: Any) -> int:
     try:
         demo.start()
         _say(demo.scenario.summary)
+        for warning in demo.warnings:
+            _say(f"provision warned: {warning}")
         _say(f"config: {demo.config_path}")
         _say(f"try from another terminal: {demo.try_line()}")
         if not args.no_ui:

@@ -49,6 +49,8 @@ _DUMMY_ENV = {
     "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
 }
 _CLEARED_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+# moto keeps its state per process, not per server: two demos in one process would share one account
+_running_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -105,10 +107,12 @@ class DemoFleet:
         self.state_path: Path | None = None
         self.endpoint_url: str | None = None
         self.latest_frame: DemoFrame | None = None
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # what went wrong while running (the newest 100)
+        self.warnings: tuple[str, ...] = ()  # what `provision` warned about (the flap story's low threshold)
         self._frames: queue.Queue[DemoFrame] = queue.Queue(maxsize=1000)
         self._started = False
         self._stopped = False
+        self._holds_lock = False
         self._env_saved: dict[str, str | None] = {}
         self._moto: bootstrap.MotoServer | None = None
         self._group: moto_extensions.DemoGroup | None = None
@@ -147,7 +151,10 @@ class DemoFleet:
         """Bring the demo up; returns once its instances serve and its config file is written."""
         if self._started:
             raise RuntimeError("DemoFleet.start() called twice")
+        if not _running_lock.acquire(blocking=False):
+            raise UsageError("a demo fleet is already running in this process; stop it before starting another.")
         self._started = True
+        self._holds_lock = True
         try:
             self._start()
         except BaseException:
@@ -193,7 +200,8 @@ class DemoFleet:
 
         fleet = select_fleet(load_config(str(self.config_path)), FLEET_NAME)
         session = AwsSession(fleet)
-        bootstrap.provision(session, fleet, self.workdir / "audit.jsonl")
+        outcome = bootstrap.provision(session, fleet, self.workdir / "audit.jsonl")
+        self.warnings = tuple(outcome.plan.all_warnings)
         self._engine = ScalingEngine(session, fleet, self._group, self.timing, started=started)
         self._call(self._wait_started(), timeout=10)
         self._t0 = time.monotonic()
@@ -234,6 +242,9 @@ class DemoFleet:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
         self._restore_env()
+        if self._holds_lock:
+            self._holds_lock = False
+            _running_lock.release()
 
     def _isolate_env(self) -> None:
         # The demo talks only to its own moto: never to a real account, whatever the shell holds.
@@ -354,6 +365,7 @@ class DemoFleet:
                 message = f"engine step failed: {type(exc).__name__}: {exc}"
                 log.warning(message, exc_info=log.isEnabledFor(logging.DEBUG))
                 self.errors.append(message)
+                del self.errors[:-100]
             previous_t = t
             step += 1
             delay = self._t0 + step * self.timing.tick - time.monotonic()
