@@ -390,6 +390,7 @@ class FakeDirectory:
         self.services = {fx.fleet.name: FakeFleetService(fx, read_only=read_only) for fx in fixtures}
         self.app_config = AppConfig(fleets={fx.fleet.name: fx.fleet for fx in fixtures}, default_fleet=fixtures[0].fleet.name, ui=ui or UiConfig())
         self.closed = False
+        self.unusable: dict[str, str] = {}  # fleet name -> the ConfigError sentence opening it raises
 
     def names(self) -> list[str]:
         return list(self.services)
@@ -398,6 +399,10 @@ class FakeDirectory:
         return requested or self.app_config.default_fleet or self.names()[0]
 
     def service(self, name: str) -> FakeFleetService:
+        if name in self.unusable:
+            from wsfleet.errors import ConfigError
+
+            raise ConfigError(self.unusable[name])
         return self.services[name]
 
     async def aclose(self) -> None:

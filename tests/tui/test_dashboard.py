@@ -379,6 +379,19 @@ async def test_a_read_landing_after_a_fleet_switch_is_dropped(make_app, director
         assert not any(r.startswith("i-00") for r in table_of(app).rows_by_id)
 
 
+async def test_a_fleet_that_cannot_be_opened_leaves_the_current_one_on_screen(make_app, directory):
+    directory.unusable["staging-chat"] = "AWS profile 'staging' of fleet 'staging-chat' is not in your AWS config: fix `profile` in the fleet config."
+    app = make_app(directory)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        app.dashboard.switch_fleet("staging-chat")
+        await pilot.pause()
+        assert app.is_running
+        assert app.dashboard.service.fleet.name == "prod-chat"
+        assert "111122223333" in app.dashboard.query_one(FleetHeader).render().plain
+        assert any("AWS profile 'staging'" in n.message for n in app._notifications)
+
+
 async def test_switch_fleet_with_one_fleet_says_so(make_app):
     app = make_app(FakeDirectory(prod_fixture()))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -558,6 +571,16 @@ async def test_chart_info_names_alarm_states_and_step(make_app):
         assert "high ≥20,000 ALARM" in text
         assert "low ≤9,500 OK" in text
         assert "step 20,000–25,000 → +2" in text
+
+
+async def test_no_metric_datapoints_yet_is_said_not_drawn(make_app, directory):
+    directory.service("prod-chat").fx.metric = [None] * 60  # a new fleet: the agent has not reported
+    app = make_app(directory)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        assert app.is_running
+        assert "no datapoints of TCP_Connections/TCPconnections" in app.dashboard.query_one("#chart").render().plain
+        assert "now —  → no step fires" in app.dashboard.query_one("#chart-info").render().plain
 
 
 async def test_status_problems_are_shown_once(make_app, directory):

@@ -532,6 +532,11 @@ class DashboardScreen(Screen):
     def switch_fleet(self, name: str | None) -> None:
         if not name or name == self.service.fleet.name:
             return
+        try:
+            service = self.directory.service(name)
+        except WsfleetError as exc:  # e.g. its AWS profile is missing: stay on the current fleet
+            self.app.notify(exc.message, title=f"Cannot switch to {name}", severity="error", timeout=8)
+            return
         self.generation += 1  # results still in flight for the old fleet are dropped on arrival
         self.workers.cancel_group(self, "sweep")
         if self.flush_timer is not None:
@@ -541,7 +546,7 @@ class DashboardScreen(Screen):
             self.next_timer.stop()
             self.next_timer = None
         self.pending = []
-        self.service = self.directory.service(name)
+        self.service = service
         self.status = None
         self.status_error = None
         self.counts_at = None

@@ -82,12 +82,15 @@ class ChartPlot(Widget):
         key = (w, h, self.view, self._version, self.app.theme)
         if self._cache and self._cache[0] == key:
             return self._cache[1]
-        if w < 20 or h < 5:
-            text = Text("(too small for a chart)", style="dim")
-        elif self.view == VIEW_ALARM:
-            text = self._alarm(w, h)
-        else:
-            text = self._distribution(w, h)
+        try:
+            if w < 20 or h < 5:
+                text = Text("(too small for a chart)", style="dim")
+            elif self.view == VIEW_ALARM:
+                text = self._alarm(w, h)
+            else:
+                text = self._distribution(w, h)
+        except Exception as exc:  # plotext on odd data must not take the dashboard down
+            text = Text(f"chart unavailable: {type(exc).__name__}: {exc}", style="dim")
         self._cache = (key, text)
         return text
 
@@ -107,8 +110,8 @@ class ChartPlot(Widget):
 
     def _alarm(self, w: int, h: int) -> Text:
         d = self.data
-        if d.fleet is None or d.status is None or d.status.metric is None or not d.status.metric.values:
-            return Text("no metric datapoints in this window yet", style="dim")
+        if d.fleet is None or d.status is None or d.status.metric is None or all(v is None for v in d.status.metric.values):
+            return Text(f"no datapoints of {d.fleet.metric.namespace}/{d.fleet.metric.name} in this window yet" if d.fleet else "no data yet", style="dim")
         series = d.status.metric
         hp = high_alarm_params(d.fleet, d.status.high_alarm)
         lp = low_alarm_params(d.fleet, d.status.low_alarm)
