@@ -104,3 +104,26 @@ def test_a_second_demo_in_the_same_process_is_refused(demo):
         DemoFleet(scenario="spike").start()
     assert demo.next_frame(timeout=10) is not None  # the first one goes on
 
+
+
+def test_a_scale_out_through_wsfleet_gets_warm_instances_with_endpoints_and_an_activity(demo, tmp_path):
+    from wsfleet.actions import execute, plan_scale
+    from wsfleet.audit import AuditLog
+    from wsfleet.aws.activities import read_activities
+    from wsfleet.aws.fleet import read_group
+    from wsfleet.aws.session import AwsSession
+
+    fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+    session = AwsSession(fleet)
+    before = read_group(session, fleet.asg)
+    outcome = execute(plan_scale(session, fleet, "out", 2), confirm=lambda p: True, read_only=False, audit=AuditLog(tmp_path / "a.jsonl"))
+    assert outcome.ok, outcome.error
+    after = read_group(session, fleet.asg)
+    new = {i.id for i in after.instances} - {i.id for i in before.instances}
+    assert after.desired == before.desired + 2 and len(new) == 2
+    hosts = select_fleet(load_config(str(demo.config_path)), demo.fleet_name).ssh.hosts  # re-read: already there
+    assert new <= set(hosts)
+    launches = [a for a in read_activities(session, fleet.asg, limit=50) if any(a.description.endswith(i) for i in new)]
+    launches = [a for a in launches if "into warm pool" not in a.description]  # each was launched into the pool before
+    assert len(launches) == 2 and all("from warm pool" in a.description for a in launches)
+    assert all("user request explicitly set group desired capacity" in a.cause for a in launches)
