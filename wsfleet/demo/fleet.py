@@ -36,7 +36,7 @@ from wsfleet.demo.config_file import ASG_NAME, FLEET_NAME, REGION, DemoConfigFil
 from wsfleet.demo.instances import DemoInstance, DemoKeys, InstanceSockets
 from wsfleet.demo.scenarios import DEFAULT_MAX_CONNECTIONS, MAX_SIZE, MIN_SIZE, SCENARIOS, DemoTiming, Scenario
 from wsfleet.demo.traffic import LoadGenerator
-from wsfleet.errors import UsageError, WsfleetError
+from wsfleet.errors import UsageError
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 from websockets.asyncio.client import ClientConnection, connect
