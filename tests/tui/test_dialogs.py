@@ -101,24 +101,24 @@ async def test_scale_out_cancel_changes_nothing(make_app, directory):
         assert fleet(directory).executed == []
 
 
-@pytest.mark.parametrize(
-    ("value", "sentence"),
-    [
-        ("", "the number of instances to add is empty; type a whole number."),
-        ("0", "the number of instances to add must be 1 or more, not 0."),
-        ("-2", "the number of instances to add must be 1 or more, not -2."),
-        ("1 2", "the number of instances to add must be a whole number, not '1 2'."),
-    ],
-)
-async def test_scale_out_wrong_number_is_one_sentence_and_changes_nothing(make_app, directory, value, sentence):
+SCALE_OUT_WRONG = [
+    ("", "the number of instances to add is empty; type a whole number."),
+    ("0", "the number of instances to add must be 1 or more, not 0."),
+    ("-2", "the number of instances to add must be 1 or more, not -2."),
+    ("1 2", "the number of instances to add must be a whole number, not '1 2'."),
+]
+
+
+async def test_scale_out_wrong_number_is_one_sentence_and_changes_nothing(make_app, directory):
     app = make_app(directory)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_dialog(pilot, app, "plus", "ScaleScreen")
-        await set_input(pilot, app, "#n", value)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert problem(app) == sentence
-        assert app.screen.phase == "edit"
+        for value, sentence in SCALE_OUT_WRONG:
+            await set_input(pilot, app, "#n", value)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert problem(app) == sentence, value
+            assert app.screen.phase == "edit"
         assert fleet(directory).executed == []
         assert fleet(directory).fx.desired == 12
 
@@ -245,29 +245,32 @@ async def test_thresholds_editor_projects_flapping(make_app, directory):
         assert "↯ flap: at n = 2..4" in live(app)
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "sentence"),
-    [
-        ("#high", "lots", "the high threshold must be a number of connections per instance, like 20000, not 'lots'."),
-        ("#high", "-5", "the high threshold must be a positive number of connections per instance, not '-5'."),
-        ("#low", "25000", "the low threshold 25,000 must be below the high threshold 20,000, or the group scales in and out at once."),
-        ("#steps", "", "the steps are empty; give them like 22000:25000:+2,25000:30000:+2,30000::+3."),
-        ("#steps", "21000:25000:+2,25000::+3", "steps: "),
-        ("#steps", "20000:25000:+2,24000::+3", "the steps 20000:25000:+2,24000::+3: step 2 starts at 24,000, overlapping step 1"),
-        ("#steps", "20000-25000", ""),
-    ],
-)
-async def test_thresholds_wrong_value_is_one_sentence_and_changes_nothing(make_app, directory, field, value, sentence):
+THRESHOLDS_WRONG = [
+    ("#high", "lots", "the high threshold must be a number of connections per instance, like 20000, not 'lots'."),
+    ("#high", "-5", "the high threshold must be a positive number of connections per instance, not '-5'."),
+    ("#low", "25000", "the low threshold 25,000 must be below the high threshold 20,000, or the group scales in and out at once."),
+    ("#steps", "", "the steps are empty; give them like 22000:25000:+2,25000:30000:+2,30000::+3."),
+    ("#steps", "21000:25000:+2,25000::+3", "steps: the first step starts at 21,000, not at the alarm threshold 20,000"),
+    ("#steps", "20000:25000:+2,24000::+3", "the steps 20000:25000:+2,24000::+3: step 2 starts at 24,000, overlapping step 1"),
+    ("#steps", "20000-25000", "the steps item 1 \"20000-25000\" is not FROM:TO:+N"),
+]
+
+
+async def test_thresholds_wrong_value_is_one_sentence_and_changes_nothing(make_app, directory):
     app = make_app(directory)
     async with app.run_test(size=(120, 45)) as pilot:
         await open_dialog(pilot, app, "t", "ThresholdsScreen")
-        await set_input(pilot, app, field, value)
-        await pilot.press("enter")
-        await pilot.pause()
-        said = problem(app)
-        assert said.startswith(sentence) and said.endswith(".")
-        assert not re.search(r"\.\s+[A-Z]", said), said  # one sentence
-        assert app.screen.phase == "edit"
+        valid = {f: app.screen.query_one(f, Input).value for f in ("#high", "#low", "#steps")}
+        for field, value, sentence in THRESHOLDS_WRONG:
+            for f, v in valid.items():
+                await set_input(pilot, app, f, v)
+            await set_input(pilot, app, field, value)
+            await pilot.press("enter")
+            await pilot.pause()
+            said = problem(app)
+            assert said.startswith(sentence) and said.endswith("."), (field, value, said)
+            assert not re.search(r"\.\s+[A-Z]", said), said  # one sentence
+            assert app.screen.phase == "edit"
         assert fleet(directory).executed == []
 
 
@@ -310,23 +313,25 @@ async def test_warm_pool_dialog_applies(make_app, directory):
         assert (pool.min_size, pool.pool_state) == (3, "Hibernated")
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "sentence"),
-    [
-        ("#min-size", "two", "the warm pool min size must be a whole number, not 'two'."),
-        ("#min-size", "", "the warm pool min size is empty; type a whole number."),
-        ("#max-prepared", "1", "max prepared capacity 1 is below the min size 2; raise it or leave it blank."),
-        ("#max-prepared", "1.5", "the max prepared capacity must be a whole number, not '1.5'."),
-    ],
-)
-async def test_warm_pool_wrong_value_is_one_sentence(make_app, directory, field, value, sentence):
+WARM_POOL_WRONG = [
+    ("#min-size", "two", "the warm pool min size must be a whole number, not 'two'."),
+    ("#min-size", "", "the warm pool min size is empty; type a whole number."),
+    ("#max-prepared", "1", "max prepared capacity 1 is below the min size 2; raise it or leave it blank."),
+    ("#max-prepared", "1.5", "the max prepared capacity must be a whole number, not '1.5'."),
+]
+
+
+async def test_warm_pool_wrong_value_is_one_sentence(make_app, directory):
     app = make_app(directory)
     async with app.run_test(size=(100, 40)) as pilot:
         await open_dialog(pilot, app, "w", "WarmPoolScreen")
-        await set_input(pilot, app, field, value)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert problem(app) == sentence
+        for field, value, sentence in WARM_POOL_WRONG:
+            await set_input(pilot, app, "#min-size", "2")
+            await set_input(pilot, app, "#max-prepared", "6")
+            await set_input(pilot, app, field, value)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert problem(app) == sentence
         assert fleet(directory).executed == []
 
 
@@ -418,50 +423,51 @@ async def test_schedule_delete_cancel_keeps_it(make_app, directory):
         assert len(fleet(directory).fx.schedule) == 2
 
 
-@pytest.mark.parametrize(
-    ("field", "value", "sentence_start"),
-    [
-        ("#name", "", "the name is empty"),
-        ("#name", "night", "a scheduled action named 'night' already exists"),
-        ("#cron", "0 7 * * MON-FRI *", "cron"),
-        ("#cron", "61 7 * * *", "cron"),
-        ("#cron", "", "the cron expression is empty"),
-        ("#tz", "Mars/Olympus", ""),
-        ("#min", "x", "the min size must be a whole number, not 'x'."),
-        ("#max", "2", "scheduled action 'friday-peak': min size 6 is above max size 2"),
-        ("#desired", "20", ""),
-    ],
-)
-async def test_schedule_form_wrong_value_is_one_sentence(make_app, directory, field, value, sentence_start):
+SCHEDULE_WRONG = [
+    ("#name", "", "the name is empty"),
+    ("#name", "night", "a scheduled action named 'night' already exists"),
+    ("#cron", "0 7 * * MON-FRI *", "cron"),
+    ("#cron", "61 7 * * *", "cron"),
+    ("#cron", "", "the cron expression is empty"),
+    ("#tz", "Mars/Olympus", ""),
+    ("#min", "x", "the min size must be a whole number, not 'x'."),
+    ("#max", "2", "scheduled action 'friday-peak': min size 6 is above max size 2"),
+    ("#desired", "20", ""),
+]
+
+
+async def test_schedule_form_wrong_value_is_one_sentence(make_app, directory):
     app = make_app(directory)
     async with app.run_test(size=(120, 45)) as pilot:
         await open_dialog(pilot, app, "s", "ScheduleScreen")
         await pilot.press("a")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ScheduleFormScreen", what="the form")
-        for f, v in (("#name", "friday-peak"), ("#cron", "30 17 * * FRI"), ("#tz", "UTC"), ("#min", "6"), ("#max", "12")):
-            await set_input(pilot, app, f, v)
-        await set_input(pilot, app, field, value)
-        await pilot.press("enter")
-        await pilot.pause()
-        said = problem(app)
-        assert said, "a wrong value must say why"
-        assert said.lower().startswith(sentence_start.lower())
-        assert app.screen.phase == "edit"
+        for field, value, sentence_start in SCHEDULE_WRONG:
+            for f, v in (("#name", "friday-peak"), ("#cron", "30 17 * * FRI"), ("#tz", "UTC"), ("#min", "6"), ("#max", "12"), ("#desired", "")):
+                await set_input(pilot, app, f, v)
+            await set_input(pilot, app, field, value)
+            await pilot.press("enter")
+            await pilot.pause()
+            said = problem(app)
+            assert said, f"a wrong {field} must say why"
+            assert said.lower().startswith(sentence_start.lower()), (field, value, said)
+            assert not re.search(r"\.\s+[A-Z]", said), said
+            assert app.screen.phase == "edit"
         assert len(fleet(directory).fx.schedule) == 2
 
 
 # ------------------------------------------------------------------------------- read-only
 
 
-@pytest.mark.parametrize(("key", "what"), [("plus", "scaling out"), ("minus", "scaling in"), ("t", "changing thresholds"), ("s", "editing scheduled actions"), ("w", "changing the warm pool")])
-async def test_read_only_refuses_every_write_and_says_why(make_app, key, what):
+async def test_read_only_refuses_every_write_and_says_why(make_app):
     app = make_app(read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press(key)
-        await pilot.pause()
-        assert app.screen is app.dashboard
-        assert any(f"Read-only: {what} is disabled because wsfleet was started with --read-only" in n.message for n in app._notifications)
+        for key, what in (("plus", "scaling out"), ("minus", "scaling in"), ("t", "changing thresholds"), ("s", "editing scheduled actions"), ("w", "changing the warm pool")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is app.dashboard, key
+            assert any(f"Read-only: {what} is disabled because wsfleet was started with --read-only" in n.message for n in app._notifications), key
 
 
 async def test_read_only_gate_in_execute_holds_even_if_a_dialog_got_through(make_app):
