@@ -564,8 +564,11 @@ class WarmPoolScreen(ActionScreen):
         s = self.styles_map
         g = self.status.group
         t = Text()
+        # AWS: the pool holds max(min size, max prepared capacity − desired); no cap means MaxSize
         cap = f["max_prepared_capacity"] if f["max_prepared_capacity"] is not None else g.max_size
-        t.append(f"keeps {f['min_size']}..{max(cap - g.desired, f['min_size'])} instances {f['pool_state'].lower()} beside the {g.desired} in service", style=s[MUTED])
+        size = max(f["min_size"], cap - g.desired)
+        cap_name = "max prepared" if f["max_prepared_capacity"] is not None else "MaxSize"
+        t.append(f"the pool holds max(min {f['min_size']}, {cap_name} {cap} − desired {g.desired}) = {size} {f['pool_state'].lower()} instance{'s' if size != 1 else ''}", style=s[MUTED])
         if f["pool_state"] == "Running":
             t.append("\n⚠ Running warm instances are billed like in-service ones.", style=s[WARNING])
         return t

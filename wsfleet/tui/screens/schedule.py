@@ -66,7 +66,8 @@ class ScheduleScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label, key, width in (("name", "name", 18), ("recurrence", "recurrence", 16), ("time zone", "tz", 15), ("next run", "next", 20), ("min", "min", 4), ("max", "max", 4), ("desired", "desired", 7)):
+        # what matters first, so 80 columns show it: the time zone is also in the next run's abbreviation
+        for label, key, width in (("name", "name", 16), ("recurrence", "recurrence", 15), ("next run", "next", 20), ("min", "min", 3), ("max", "max", 3), ("des", "desired", 3), ("time zone", "tz", 16)):
             table.add_column(label, key=key, width=width)
         self._fill()
         table.focus()
@@ -76,8 +77,8 @@ class ScheduleScreen(ModalScreen[str | None]):
         table.clear()  # a short list re-read after a write, not a live table
         now = self.clock()
         for a in sorted(self.actions, key=lambda a: a.name):
-            table.add_row(a.name, a.recurrence or "once", a.time_zone or "UTC", next_run_text(a, now),
-                          _n(a.min_size), _n(a.max_size), _n(a.desired_capacity), key=a.name)
+            table.add_row(a.name, a.recurrence or "once", next_run_text(a, now),
+                          _n(a.min_size), _n(a.max_size), _n(a.desired_capacity), a.time_zone or "UTC", key=a.name)
         empty = self.query_one("#schedule-empty", Static)
         empty.update("" if self.actions else Text("No scheduled actions. Press a to add one (e.g. scale up before a known peak).", style="dim"))
         empty.display = not self.actions
