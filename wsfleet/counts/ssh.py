@@ -2,8 +2,8 @@
 
 Per host, one SSH connection is opened on the first sweep and kept. On it, one session channel
 runs `command.reader_command(port)`: a sh loop that answers each request line with a fresh count.
-A warm sweep therefore costs each host one round trip on an open channel: no channel open, no
-process start of a login shell, no `.bashrc`. Answers are matched by sequence number, so a late
+A warm sweep therefore costs each host one round trip on an open channel and one process on the
+host (`ss`): no channel open, no login shell, no `.bashrc`. Answers are matched by sequence number, so a late
 answer to an abandoned request is never taken for the current one.
 
 - set-up (connect + channel open) is bounded by a semaphore (`counts.concurrency`); the per-host
@@ -15,7 +15,8 @@ answer to an abandoned request is never taken for the current one.
 - keys are loaded once; `~/.ssh/config` (or `ssh.config_file`), the SSH agent, `ssh.user` apply;
 - host keys are always verified (`host_keys.HostKeys`);
 - every failure is a row (`timeout`, `refused`, `auth`, `host-key`, `command`, `parse`,
-  `not-found`), never an exception.
+  `not-found`), never an exception (an AssertionError -- a bug, or the tests' loopback guard --
+  does reach the caller).
 """
 
 from __future__ import annotations
