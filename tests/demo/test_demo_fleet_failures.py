@@ -47,3 +47,16 @@ def test_bad_arguments_are_refused_before_anything_starts(kwargs, words):
 
     with pytest.raises(UsageError, match=words.replace(".", r"\.")):
         DemoFleet(**kwargs)
+
+
+def test_stop_right_after_start_is_quick_and_clean():
+    import time
+
+    threads_before = {t.ident for t in threading.enumerate()}
+    fleet = DemoFleet(scenario="spike").start()
+    started = time.monotonic()
+    fleet.stop()
+    assert time.monotonic() - started < 5
+    assert [t.name for t in threading.enumerate() if t.ident not in threads_before] == []
+    assert not fleet.workdir.exists()
+    fleet.stop()  # twice is fine

@@ -205,6 +205,7 @@ class DemoFleet:
         self._engine = ScalingEngine(session, fleet, self._group, self.timing, started=started)
         self._call(self._wait_started(), timeout=10)
         self._t0 = time.monotonic()
+        self._stop_event = asyncio.Event()  # binds to the demo's loop on first use (set from stop())
         self._run_future = asyncio.run_coroutine_threadsafe(self._run(), self._loop)
 
     def stop(self) -> None:
@@ -352,9 +353,7 @@ class DemoFleet:
     # ===================================================================================== run
 
     async def _run(self) -> None:
-        self._stop_event = asyncio.Event()
         self._traffic = LoadGenerator(max_connections=self.max_connections, capacity=self.scenario.capacity)
-        loop = asyncio.get_running_loop()
         step = 0
         previous_t = -1.0
         while not self._stop_event.is_set():
