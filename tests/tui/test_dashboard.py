@@ -71,6 +71,16 @@ async def test_rows_over_ceiling_far_from_mean_or_in_error_carry_a_symbol(make_a
         assert not table_of(app).get_cell("i-0000a1b2c3d4e5f6a", "connections").style
 
 
+async def test_far_from_the_mean_uses_the_fleets_max_skew(make_app):
+    fx = prod_fixture()
+    fx.fleet = dataclasses.replace(fx.fleet, counts=dataclasses.replace(fx.fleet.counts, max_skew=1.05))
+    app = make_app(FakeDirectory(fx, staging_fixture()))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        assert cell(app, "i-0001a1b2c3d4e5f6a", "flag") == "↑"  # +8.3% is far with 1.05
+        assert cell(app, "i-0000a1b2c3d4e5f6a", "flag") == " "  # +4.9% is not
+
+
 async def test_bar_and_delta_show_share_of_ceiling_and_distance_to_mean(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from wsfleet.balance import DEFAULT_MAX_SKEW, verdict
+from wsfleet.balance import verdict
 from wsfleet.model import BalanceStats, FleetConfig, FleetStatus
 from wsfleet.tui.view import InstanceRow, Judgement
 
@@ -55,8 +55,8 @@ def snapshot_document(*, fleet: FleetConfig, status: FleetStatus | None, rows: S
         "capacity": fleet.capacity,
         "instances": instances,
         "summary": asdict(stats),
-        "verdict": verdict(stats, DEFAULT_MAX_SKEW) if stats.measured else None,
-        "max_skew": DEFAULT_MAX_SKEW,
+        "verdict": verdict(stats, fleet.counts.max_skew) if stats.measured else None,
+        "max_skew": fleet.counts.max_skew,
     }
     if status is not None:
         g = status.group

@@ -106,7 +106,7 @@ class DashboardScreen(Screen):
         yield Static(id="tabs")
         with Vertical(id="body"):
             with Vertical(id="instances-panel", classes="panel"):
-                yield InstanceTable(capacity=fleet.capacity, address_kind=fleet.ssh.address, id="table")
+                yield InstanceTable(capacity=fleet.capacity, max_skew=fleet.counts.max_skew, address_kind=fleet.ssh.address, id="table")
                 yield Input(placeholder="filter: words that must all appear (id, AZ, address, state, error) — Enter keeps, Esc clears", id="filter")
             with Horizontal(id="side"):
                 with Vertical(id="chart-panel", classes="panel"):
@@ -333,6 +333,17 @@ class DashboardScreen(Screen):
         self._refresh_panels()
         self._end_cycle()
 
+    def on_worker_state_changed(self, event) -> None:
+        """The workers catch their own errors; should one still die, say so and keep polling."""
+        from textual.worker import WorkerState
+
+        if event.state != WorkerState.ERROR or event.worker.group not in ("aws", "sweep"):
+            return
+        error = event.worker.error
+        self.app.notify(unexpected(error) if error else "a refresh worker failed.", title="Refresh failed", severity="error", timeout=8)
+        if event.worker.group == "aws" and self.cycle_running:
+            self._end_cycle()
+
     # ------------------------------------------------------------------ panels
 
     def _refresh_balance(self) -> None:
@@ -343,6 +354,7 @@ class DashboardScreen(Screen):
             over_ceiling=flags.count(FLAG_OVER),
             errors=flags.count(FLAG_ERROR),
             capacity=self.service.fleet.capacity,
+            max_skew=self.service.fleet.counts.max_skew,
             group=self.status.group if self.status else None,
         )
         self._titles()
@@ -553,7 +565,7 @@ class DashboardScreen(Screen):
         self.reported_problems = ()
         self.cycle_running = False
         fleet = self.service.fleet
-        self.query_one(InstanceTable).reset(capacity=fleet.capacity, address_kind=fleet.ssh.address)
+        self.query_one(InstanceTable).reset(capacity=fleet.capacity, address_kind=fleet.ssh.address, max_skew=fleet.counts.max_skew)
         self._reset_header()
         self._refresh_panels()
         self.app.notify(f"Switched to fleet {name}.", timeout=3)

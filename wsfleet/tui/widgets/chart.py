@@ -180,7 +180,8 @@ class ChartPlot(Widget):
             if i:
                 t.append("\n")
             c = r.connections
-            role = ERROR if c > cap else WARNING if c < mean / 1.25 or c > mean * 1.25 else OK
+            skew = self.data.fleet.counts.max_skew
+            role = ERROR if c > cap else WARNING if c < mean / skew or c > mean * skew else OK
             t.append(r.id.ljust(label_w) + " ", style=styles[MUTED])
             filled = c / top * bar_w
             for col in range(bar_w):

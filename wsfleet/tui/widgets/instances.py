@@ -74,9 +74,10 @@ class InstanceTable(DataTable):
 
     # ------------------------------------------------------------------ model updates
 
-    def reset(self, *, capacity: int, address_kind: str) -> None:
+    def reset(self, *, capacity: int, address_kind: str, max_skew: float = DEFAULT_MAX_SKEW) -> None:
         """A different fleet: nothing of the previous one may stay on screen."""
         self.capacity = capacity
+        self.max_skew = max_skew
         self.address_kind = address_kind
         self.rows_by_id.clear()
         self.judgements.clear()
