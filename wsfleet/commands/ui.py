@@ -18,10 +18,10 @@ def open_dashboard(ctx: Any) -> int:
 
     directory = FleetDirectory.from_context(ctx)
     fleet = directory.default_name(ctx.fleet_name)  # an unknown --fleet is a ConfigError here
-    if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
-        raise UsageError("the dashboard needs a terminal; in scripts use `wsfleet status`, `wsfleet counts` or `wsfleet check`.")
     from wsfleet.tui.app import WsfleetApp
 
     app = WsfleetApp(directory, fleet=fleet, ui=ctx.app_config.ui)  # a bad ui.theme/keymap: ConfigError
+    if not (sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
+        raise UsageError("the dashboard needs a terminal; in scripts use `wsfleet status`, `wsfleet counts` or `wsfleet check`.")
     app.run()
     return int(app.return_code or 0)
