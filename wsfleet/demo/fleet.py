@@ -5,7 +5,7 @@
 
 `start()` brings up moto's server, creates the group, provisions it through wsfleet's own
 `provision` code, starts one WebSocket + SSH server per instance and the engine, writes the demo's
-config file, and returns (about 1.5 s, most of it moto's first EC2 call). Everything then runs in
+config file, and returns (0.8 s of CPU here, after about 0.9 s of importing moto, boto3 and asyncssh). Everything then runs in
 one background thread with its own event loop (servers, clients, engine steps) plus one worker
 thread for AWS calls; the caller's thread stays free for a dashboard. `stop()` closes every client
 and server, stops both threads and moto's server, and removes the temporary directory.
