@@ -5,10 +5,11 @@
 
 `start()` brings up moto's server, creates the group, provisions it through wsfleet's own
 `provision` code, starts one WebSocket + SSH server per instance and the engine, writes the demo's
-config file, and returns (0.8 s of CPU here, after about 0.9 s of importing moto, boto3 and asyncssh). Everything then runs in
-one background thread with its own event loop (servers, clients, engine steps) plus one worker
-thread for AWS calls; the caller's thread stays free for a dashboard. `stop()` closes every client
-and server, stops both threads and moto's server, and removes the temporary directory.
+config file, and returns (0.8 s of CPU here, after about 0.9 s of importing moto, boto3 and
+asyncssh). Everything then runs in one background thread with its own event loop (servers,
+clients, engine steps) plus one worker thread for AWS calls; the caller's thread stays free for a
+dashboard. `stop()` closes every client and server, stops both threads and moto's server, and
+removes the temporary directory.
 
 Each engine step produces a `DemoFrame` (also written to `state.json` next to the config, with each
 instance's own count of its connections, for tests and curious users).
