@@ -2,7 +2,9 @@
 
 An instance whose count could not be read (None) is *not measured*: it is counted in
 `instances` but never as zero connections, so one dead SSH host cannot make a fleet look
-imbalanced or lower its mean.
+imbalanced or lower its mean. Only InService instances take part (`sweep_balance`): a Pending
+instance that has not joined the load balancer yet, or a Terminating one draining away, holds
+few connections by design and would make every scale-out look like an imbalance.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 from collections.abc import Iterable
 from typing import Literal
 
-from wsfleet.model import BalanceStats
+from wsfleet.model import BalanceStats, InstanceCount
 
 DEFAULT_MAX_SKEW = 1.25  # the busiest instance may hold 25% more than the mean
 
@@ -48,6 +50,16 @@ def balance_stats(connections: Iterable[int | None]) -> BalanceStats:
         skew=skew,
         cv=cv,
     )
+
+
+def serving(row: InstanceCount) -> bool:
+    """Whether the instance takes part in the balance: InService (or lifecycle unknown)."""
+    return row.lifecycle in ("InService", "")
+
+
+def sweep_balance(rows: Iterable[InstanceCount]) -> BalanceStats:
+    """`balance_stats` over the serving instances of a sweep; a row in error is not measured."""
+    return balance_stats(None if r.error else r.connections for r in rows if serving(r))
 
 
 def verdict(stats: BalanceStats, max_skew: float = DEFAULT_MAX_SKEW) -> Verdict:

@@ -96,7 +96,7 @@ async def test_counts_table_and_csv(world):
     for i, n in zip(w.ids, (7, 8, 9)):
         line = next(l for l in out.splitlines() if i in l)
         assert f" {n} " in f"{line} "
-    assert "3 instances, 3 measured" in out and "total 24" in out
+    assert "3 in service, 3 measured" in out and "total 24" in out
 
     code, out, err = await wsfleet("--config", w.config(), "counts", "--format", "csv")
     assert code == 0, err
@@ -140,7 +140,7 @@ async def test_check_exits_3_when_no_instance_could_be_measured(world):
     code, out, err = await wsfleet("--config", w.config(), "check", "--format", "json")
     assert code == 3
     assert json.loads(out)["verdict"] is None
-    assert "could not measure any of the 3 instances" in err
+    assert "could not measure any of the 3 in-service instances" in err
 
 
 @pytest.mark.parametrize("bad", ["0.5", "nan", "inf", "-1"])

@@ -58,3 +58,35 @@ def test_skew_exactly_at_the_limit_passes():
 def test_max_skew_below_one_is_refused(bad):
     with pytest.raises(ValueError):
         verdict(balance_stats([1, 1]), bad)
+
+
+# --------------------------------------------------------------------------- which instances take part
+
+
+def _row(iid, connections, lifecycle="InService", error=None):
+    from wsfleet.model import InstanceCount
+
+    return InstanceCount(iid, "us-east-1a", "127.0.0.1", lifecycle, "Healthy", connections, error)
+
+
+def test_a_pending_instance_right_after_scale_out_is_not_an_imbalance():
+    from wsfleet.balance import sweep_balance, verdict
+
+    rows = [_row("i-1", 400), _row("i-2", 400), _row("i-3", 0, lifecycle="Pending")]
+    stats = sweep_balance(rows)
+    assert (stats.instances, stats.measured, stats.mean, stats.skew) == (2, 2, 400, 1.0)
+    assert verdict(stats) == "balanced"
+
+
+def test_a_new_in_service_instance_left_empty_after_a_deploy_is_an_imbalance():
+    from wsfleet.balance import sweep_balance, verdict
+
+    stats = sweep_balance([_row("i-1", 400), _row("i-2", 400), _row("i-3", 10)])
+    assert stats.instances == 3 and verdict(stats) == "imbalanced"
+
+
+def test_a_row_in_error_is_not_measured_even_if_it_carries_a_number():
+    from wsfleet.balance import sweep_balance
+
+    stats = sweep_balance([_row("i-1", 300), _row("i-2", 5, error="parse")])
+    assert (stats.instances, stats.measured, stats.total) == (2, 1, 300)

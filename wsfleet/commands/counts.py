@@ -83,16 +83,18 @@ def run(args: Any, ctx: Any) -> int:
         if checking:
             print(_verdict_line(sweep, verdict, max_skew))
 
-    unmeasured = [r for r in sweep.instances if r.connections is None]
+    from wsfleet.balance import serving
+
+    unmeasured = [r for r in sweep.instances if r.connections is None and serving(r)]
     if checking and unmeasured:
         names = ", ".join(f"{r.instance_id} ({r.error})" for r in unmeasured)
         print(f"wsfleet: not measured, left out of the verdict: {names}.", file=sys.stderr)
-    if sweep.instances and not sweep.summary.measured:
-        print(f"wsfleet: could not measure any of the {len(sweep.instances)} instances of {fleet.asg} "
+    if sweep.summary.instances and not sweep.summary.measured:
+        print(f"wsfleet: could not measure any of the {sweep.summary.instances} in-service instances of {fleet.asg} "
               f"over {sweep.source}: see the error column (rerun with -v for details).", file=sys.stderr)
         return EXIT_REMOTE
-    if checking and not sweep.instances:
-        print(f"wsfleet: {fleet.asg} has no instances to measure.", file=sys.stderr)
+    if checking and not sweep.summary.instances:
+        print(f"wsfleet: {fleet.asg} has no in-service instances to measure.", file=sys.stderr)
         return EXIT_REMOTE
     if checking:
         return EXIT_OK if verdict == "balanced" else EXIT_FINDING
@@ -167,8 +169,8 @@ def write_csv(sweep: CountSweep, out) -> None:
 def _summary_line(sweep: CountSweep) -> str:
     s = sweep.summary
     if not s.measured:
-        return f"{s.instances} instances, none measured ({sweep.source}, {sweep.taken_at:%H:%M:%S} UTC)"
-    return (f"{s.instances} instances, {s.measured} measured ({sweep.source}, {sweep.taken_at:%H:%M:%S} UTC): "
+        return f"{s.instances} in service, none measured ({sweep.source}, {sweep.taken_at:%H:%M:%S} UTC)"
+    return (f"{s.instances} in service, {s.measured} measured ({sweep.source}, {sweep.taken_at:%H:%M:%S} UTC): "
             f"total {s.total:,}, mean {s.mean:,.1f}, min {s.min:,}, max {s.max:,}, skew {s.skew:.2f}, cv {s.cv:.2f}")
 
 
@@ -177,7 +179,7 @@ def _verdict_line(sweep: CountSweep, verdict: str | None, max_skew: float) -> st
     if verdict is None:
         return "verdict: not measured"
     sign = "<=" if verdict == "balanced" else ">"
-    return f"verdict: {verdict} (skew {s.skew:.2f} {sign} max {max_skew:.2f}, over {s.measured} of {s.instances} instances)"
+    return f"verdict: {verdict} (skew {s.skew:.2f} {sign} max {max_skew:.2f}, over {s.measured} of {s.instances} in-service instances)"
 
 
 def print_table(sweep: CountSweep, *, verbose: bool = False, console=None) -> None:

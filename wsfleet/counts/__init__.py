@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Sequence
 
-from wsfleet.balance import balance_stats
+from wsfleet.balance import sweep_balance
 from wsfleet.counts.base import CountSource, failed
 from wsfleet.errors import ConfigError
 from wsfleet.model import COUNT_SOURCES, CountSweep, CountTarget, FleetConfig, GroupState, Instance
@@ -89,5 +89,5 @@ async def collect_sweep(fleet: FleetConfig, source: CountSource, targets: Sequen
         source=getattr(source, "name", "?"),
         taken_at=taken_at,
         instances=ordered,
-        summary=balance_stats(r.connections for r in ordered),
+        summary=sweep_balance(ordered),
     )
