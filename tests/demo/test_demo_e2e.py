@@ -187,12 +187,15 @@ def wsfleet_endpoint(config: Path) -> str:
     return re.search(r'endpoint_url = "([^"]+)"', config.read_text()).group(1)
 
 
-def test_ctrl_c_stops_the_demo_cleanly():
+@pytest.mark.parametrize("signals", [(signal.SIGINT,), (signal.SIGTERM, signal.SIGHUP)], ids=["ctrl-c", "term-then-hup"])
+def test_a_signal_stops_the_demo_cleanly_and_a_second_does_not_cut_the_clean_up(signals):
     demo = RunningDemo("--scenario", "flap")
     try:
         config = demo.config_path()
         demo.wait_frame(lambda f: True, timeout=15)
-        os.kill(demo.proc.pid, signal.SIGINT)
+        for sig in signals:
+            os.kill(demo.proc.pid, sig)
+            time.sleep(0.1)
         assert demo.proc.wait(timeout=20) == 0, "".join(demo.stderr)
     finally:
         if demo.proc.poll() is None:

@@ -60,3 +60,26 @@ def test_stop_right_after_start_is_quick_and_clean():
     assert [t.name for t in threading.enumerate() if t.ident not in threads_before] == []
     assert not fleet.workdir.exists()
     fleet.stop()  # twice is fine
+
+
+def test_a_killed_demos_directory_is_removed_by_the_next_demo(tmp_path):
+    import subprocess
+    import sys
+
+    from wsfleet.demo.fleet import OWNER_FILE, _process_identity, remove_stale_workdirs
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = tmp_path / "wsfleet-demo-dead"
+    dead.mkdir()
+    (dead / OWNER_FILE).write_text(f"{gone.pid} 1")  # its process has exited
+    alive = tmp_path / "wsfleet-demo-alive"
+    alive.mkdir()
+    (alive / OWNER_FILE).write_text(_process_identity())
+    foreign = tmp_path / "wsfleet-demo-not-ours"  # no owner file: not made by a demo
+    foreign.mkdir()
+    other = tmp_path / "something-else"
+    other.mkdir()
+    (other / OWNER_FILE).write_text(f"{gone.pid} 1")
+    assert remove_stale_workdirs(str(tmp_path)) == [dead]
+    assert not dead.exists() and alive.exists() and foreign.exists() and other.exists()

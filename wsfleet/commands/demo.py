@@ -39,8 +39,29 @@ class _Stop(Exception):
     pass
 
 
-def _raise_stop(signum: int, frame: Any) -> None:
-    raise _Stop()
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # Ctrl-C, kill, the terminal closing
+
+
+class _StopOnSignal:
+    """The first stop signal ends the demo; later ones are ignored so the clean-up runs to its end."""
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "_StopOnSignal":
+        for sig in STOP_SIGNALS:
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.received is None:
+            self.received = signum
+            raise _Stop()
 
 
 def _say(text: str) -> None:
@@ -65,39 +86,37 @@ def run(args: Any, ctx: Any) -> int:
 
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     demo = DemoFleet(scenario=args.scenario, instances=args.instances)
-    previous_term = signal.signal(signal.SIGTERM, _raise_stop)
-    try:
-        demo.start()
-        _say(demo.scenario.summary)
-        for warning in demo.warnings:
-            _say(f"provision warned: {warning}")
-        _say(f"config: {demo.config_path}")
-        _say(f"try from another terminal: {demo.try_line()}")
-        if not args.no_ui:
-            if not (sys.stdin.isatty() and sys.stderr.isatty()):
-                _say("no terminal for the dashboard: running headless (--no-ui says so).")
-            else:
-                status = _dashboard(ctx, demo)
-                if status is not None:
-                    return status
-                _say("the dashboard is not available in this build: running headless.")
-        _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
-        while deadline is None or time.monotonic() < deadline:
-            wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
-            frame = demo.next_frame(timeout=wait)
-            if frame is not None:
-                print(frame.to_json(), flush=True)
-        return 0
-    except (KeyboardInterrupt, _Stop):
-        _say("stopping.")
-        return 0
-    finally:
-        # a second Ctrl-C must not cut the clean-up short
-        previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with _StopOnSignal():
         try:
+            return _run_demo(args, ctx, demo, deadline)
+        except (KeyboardInterrupt, _Stop):
+            _say("stopping.")
+            return 0
+        finally:
             demo.stop()
             for problem in demo.errors[:5]:
                 _say(f"note: {problem}")
-        finally:
-            signal.signal(signal.SIGINT, previous_int)
-            signal.signal(signal.SIGTERM, previous_term)
+
+
+def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
+    demo.start()
+    _say(demo.scenario.summary)
+    for warning in demo.warnings:
+        _say(f"provision warned: {warning}")
+    _say(f"config: {demo.config_path}")
+    _say(f"try from another terminal: {demo.try_line()}")
+    if not args.no_ui:
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            _say("no terminal for the dashboard: running headless (--no-ui says so).")
+        else:
+            status = _dashboard(ctx, demo)
+            if status is not None:
+                return status
+            _say("the dashboard is not available in this build: running headless.")
+    _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
+    while deadline is None or time.monotonic() < deadline:
+        wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+        frame = demo.next_frame(timeout=wait)
+        if frame is not None:
+            print(frame.to_json(), flush=True)
+    return 0

@@ -54,6 +54,46 @@ _CLEARED_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_D
 _running_lock = threading.Lock()
 
 
+WORKDIR_PREFIX = "wsfleet-demo-"
+OWNER_FILE = "owner"  # "<pid> <start time>" of the process that made the directory
+
+
+def _process_identity(pid: int | None = None) -> str:
+    pid = pid or os.getpid()
+    try:
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22: starttime
+    except (OSError, IndexError):
+        start = "?"
+    return f"{pid} {start}"
+
+
+def remove_stale_workdirs(parent: str | None = None) -> list[Path]:
+    """Remove the temporary directories of demos whose process is gone (killed with SIGKILL, say).
+
+    Only directories made by a demo (they hold an owner file), owned by this user, whose owner
+    process no longer exists (same pid and start time) are removed."""
+    removed = []
+    for path in Path(parent or tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            if not path.is_dir() or path.stat().st_uid != os.getuid():
+                continue
+            pid_text, _, start = (path / OWNER_FILE).read_text().partition(" ")
+            pid = int(pid_text)
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+            alive = _process_identity(pid) == f"{pid} {start}" or start == "?"
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 @dataclass(frozen=True)
 class DemoFrame:
     """One engine step, as `wsfleet demo --no-ui` prints it."""
@@ -165,7 +205,9 @@ class DemoFleet:
 
     def _start(self) -> None:
         self._isolate_env()
-        self.workdir = Path(tempfile.mkdtemp(prefix="wsfleet-demo-"))
+        remove_stale_workdirs()
+        self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        (self.workdir / OWNER_FILE).write_text(_process_identity())
         self.config_path = self.workdir / "wsfleet.toml"
         self.state_path = self.workdir / "state.json"
         self._keys = DemoKeys.create(self.workdir)
