@@ -302,3 +302,18 @@ def test_simulate_from_cloudwatch_history(env, capsys):
     out = capsys.readouterr().out
     assert "CloudWatch TCP_Connections/TCPconnections, last 1 h at 60 s, 4 instances assumed" in out
     assert "scale-outs" in out and "Nothing was written" in out
+
+
+def test_simulate_reads_history_at_the_alarms_own_short_period(moto_server, tmp_path, capsys):  # noqa: F811
+    """A fleet whose alarms evaluate every 10 s (the demo's) is replayed at 10 s, not refused."""
+    from datetime import datetime, timedelta, timezone
+
+    make_fleet(None, ASG, instances=2, endpoint_url=moto_server.endpoint_url)
+    fast = {"period": 10, "evaluation_periods": 2, "datapoints_to_alarm": 2}
+    config = write_config(tmp_path, moto_server.endpoint_url, ASG, fleet="fast", scale_out=fast, scale_in=dict(fast))
+    now = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    data = [{"MetricName": "TCPconnections", "Dimensions": [{"Name": "AutoScalingGroupName", "Value": ASG}],
+             "Timestamp": now - timedelta(seconds=10 * k), "Value": 21000.0} for k in range(1, 60)]
+    Other(moto_server.endpoint_url).cw.put_metric_data(Namespace="TCP_Connections", MetricData=data)
+    assert cli.main(["--config", str(config), "thresholds", "simulate", "--high", "22000", "--hours", "1"]) == 0
+    assert "last 1 h at 10 s" in capsys.readouterr().out

@@ -13,6 +13,7 @@ now and through the proposal (`wsfleet.whatif`), and prints them side by side. I
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -67,7 +68,8 @@ def _simulate(args: Any, ctx: Any) -> int:
     initial = None
     if history is None:
         end = datetime.now(timezone.utc).replace(second=0, microsecond=0)
-        period = 60
+        # the alarms' own period (gcd: one history serves a 60 s and a 300 s alarm alike)
+        period = math.gcd(int(current.scale_out.period), int(current.scale_in.period))
         series = aws_metrics.read_group_metric(session, fleet, end - timedelta(hours=args.hours), end, period)
         if not any(v is not None for v in series.values):
             raise UsageError(
@@ -76,7 +78,7 @@ def _simulate(args: Any, ctx: Any) -> int:
             )
         history = whatif.MetricHistory.from_series(series)
         initial = group.desired  # CloudWatch's group average has no instance count: assume today's size
-        where = f"CloudWatch {fleet.metric.namespace}/{fleet.metric.name}, last {args.hours:g} h at 60 s, {group.desired} instances assumed"
+        where = f"CloudWatch {fleet.metric.namespace}/{fleet.metric.name}, last {args.hours:g} h at {period} s, {group.desired} instances assumed"
     else:
         where = f"{args.csv}, {len(history)} periods of {history.period} s"
     result = whatif.compare(history, current, proposed, initial_instances=initial)
