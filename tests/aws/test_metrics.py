@@ -57,3 +57,16 @@ def test_instance_metric_asks_for_500_instances_per_call(aws, fleet, monkeypatch
     calls = session.api_calls
     metrics.read_instance_metric(session, fleet, ids, START, START + timedelta(minutes=1), 60)
     assert session.api_calls - calls == 2
+
+
+def test_a_large_metric_write_reaches_a_local_endpoint_uncompressed(moto_server):  # noqa: F811
+    """botocore gzips bodies over 10 KB; moto can't read them, so a custom endpoint gets them plain."""
+    from datetime import datetime, timezone
+
+    from wsfleet.aws.metrics import put_instance_metric
+    from wsfleet.aws.session import AwsSession
+    from wsfleet.model import FleetConfig
+
+    session = AwsSession(FleetConfig(name="t", asg="big-asg", region="us-east-1", endpoint_url=moto_server.endpoint_url))
+    values = {f"i-{n:017x}": float(n) for n in range(120)}
+    put_instance_metric(session, session.fleet, values, datetime.now(timezone.utc))

@@ -57,6 +57,8 @@ class AwsSession:
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             user_agent_extra="wsfleet",
+            # botocore gzips request bodies over 10 KB (PutMetricData); moto and LocalStack can't read them
+            disable_request_compression=bool(fleet.endpoint_url),
         )
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()  # creating clients
