@@ -50,7 +50,7 @@ async def test_the_demo_fleet_fills_the_table_with_real_counts_and_scales_out(de
     app, _ = app_on(demo)
     app.export_dir = tmp_path
     async with app.run_test(size=(160, 48)) as pilot:
-        await wait_for(pilot, lambda: all_counted(app), timeout=30, what="every demo instance counted over SSH")
+        await wait_for(pilot, lambda: all_counted(app), timeout=60, what="every demo instance counted over SSH")
         table = app.dashboard.query_one(InstanceTable)
         measured = [r for r in table.rows_by_id.values() if r.connections is not None]
         assert measured, [(r.id, r.error, r.detail) for r in table.rows_by_id.values()]
@@ -60,9 +60,9 @@ async def test_the_demo_fleet_fills_the_table_with_real_counts_and_scales_out(de
         await pilot.press("plus")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ScaleScreen", what="the scale-out dialog")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.screen.phase == "review", timeout=15, what="the plan from AWS")
+        await wait_for(pilot, lambda: app.screen.phase == "review", timeout=30, what="the plan from AWS")
         await pilot.press("y")
-        await wait_for(pilot, lambda: app.screen is app.dashboard, timeout=15, what="the write and its read-back")
+        await wait_for(pilot, lambda: app.screen is app.dashboard, timeout=30, what="the write and its read-back")
         applied = next(n.message for n in app._notifications if n.title == "Applied")
         old, new = map(int, re.search(r"from (\d+) to (\d+)", applied).groups())
         assert new == old + 1
@@ -72,7 +72,7 @@ async def test_the_demo_fleet_fills_the_table_with_real_counts_and_scales_out(de
 async def test_read_only_on_the_demo_writes_nothing(demo):
     app, _ = app_on(demo, read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: app.dashboard is not None and app.dashboard.status is not None, timeout=30, what="the first read")
+        await wait_for(pilot, lambda: app.dashboard is not None and app.dashboard.status is not None, timeout=60, what="the first read")
         before = desired_now(demo)
         await pilot.press("plus")
         await pilot.pause()

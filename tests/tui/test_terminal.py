@@ -97,7 +97,7 @@ def test_wsfleet_demo_in_a_terminal_fills_scales_out_and_quits_cleanly(terminal,
     }
     # a shell around it, so the pane lives on after the app: its state is what the user is left with
     terminal.start(f"sh -c '{sys.executable} -m wsfleet demo --scenario deploy; echo WSFLEET_EXIT=$?; exec sleep 120'", env)
-    screen = terminal.wait(lambda t: len(_counted_rows(t)) >= 2 and "…" not in "".join(_counted_rows(t)), 40, "counts in the table")
+    screen = terminal.wait(lambda t: len(_counted_rows(t)) >= 2 and "…" not in "".join(_counted_rows(t)), 60, "counts in the table")
     before = _desired(screen)
     assert before is not None, terminal.value("#{pane_width}x#{pane_height}") + "\n" + screen
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from wsfleet.tui.styling import role_styles
-from wsfleet.tui.view import ERROR, MUTED, WARNING, age_seconds, fmt_age
+from wsfleet.tui.view import ACCENT, ERROR, MUTED, WARNING, age_seconds, fmt_age
 
 
 @dataclass
@@ -46,44 +46,63 @@ class FleetHeader(Widget):
         self.refresh()
 
     def render(self) -> Text:
+        """Parts by importance; on a narrow terminal the least important go first (profile, region,
+        labels), never the fleet, the account, the ages or the badges."""
         s = self.state
         styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
         width = self.size.width or 80
-        compact = width < 120
         now = self.clock()
-        t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(" wsfleet " if not compact else " ", style="bold")
-        t.append(s.fleet or "—", style=styles["accent"])
-        account = s.account_id or "account …"
-        t.append(("  acct " if not compact else "  ") + account, style="" if s.account_id else styles[MUTED])
-        t.append(f"  {s.region or 'default region'}")
-        if s.profile:
-            t.append(f"  {'profile ' if not compact else ''}{s.profile}", style=styles[MUTED] if compact else "")
-        t.append("  │ ", style=styles[MUTED])
-        t.append(f"{s.source} every {s.interval:g}s" if not compact else f"{s.source}/{s.interval:g}s")
         aws_age = age_seconds(s.status_at, now)
         counts_age = age_seconds(s.counts_at, now)
         late = 3 * max(s.interval, 1.0)
-        t.append("  aws " if not compact else "  aws ", style=styles[MUTED])
-        t.append(fmt_age(aws_age) if aws_age is not None else "…", style=styles[ERROR] if s.stale else (styles[WARNING] if aws_age and aws_age > late else ""))
-        if s.stale:
-            t.append(" stale", style=styles[ERROR])
-        t.append("  counts ", style=styles[MUTED])
-        t.append(fmt_age(counts_age) if counts_age is not None else "…", style=styles[WARNING] if counts_age and counts_age > late else "")
-        if s.busy and not s.paused:
-            t.append(" ⟳", style=styles[MUTED])
-        badges: list[tuple[str, Style]] = []
+        aws_style = styles[ERROR] if s.stale else (styles[WARNING] if aws_age and aws_age > late else Style())
+        counts_style = styles[WARNING] if counts_age and counts_age > late else Style()
+        aws_text = (fmt_age(aws_age) if aws_age is not None else "…") + (" stale" if s.stale else "")
+        counts_text = fmt_age(counts_age) if counts_age is not None else "…"
+        busy = " ⟳" if s.busy and not s.paused else ""
+
+        def build(level: int) -> Text:
+            # level 0: everything spelled out; each level drops or shortens one thing
+            t = Text(no_wrap=True, overflow="ellipsis")
+            if level == 0:
+                t.append(" wsfleet ", style="bold")
+            else:
+                t.append(" ")
+            t.append(s.fleet or "—", style=styles[ACCENT])
+            t.append(("  acct " if level == 0 else " ") + (s.account_id or "account …"), style=Style() if s.account_id else styles[MUTED])
+            if level < 4:
+                t.append(f"  {s.region or 'default region'}" if level < 2 else f" {s.region or '-'}")
+            if s.profile and level < 3:
+                t.append(f"  profile {s.profile}" if level == 0 else f" {s.profile}", style=Style() if level == 0 else styles[MUTED])
+            t.append(" │ ", style=styles[MUTED])
+            t.append(f"{s.source} every {s.interval:g}s" if level == 0 else f"{s.source}/{s.interval:g}s")
+            if level < 2:
+                t.append("  aws ", style=styles[MUTED])
+                t.append(aws_text, style=aws_style)
+                t.append("  counts ", style=styles[MUTED])
+                t.append(counts_text, style=counts_style)
+            else:
+                t.append(" age ", style=styles[MUTED])
+                t.append(aws_text, style=aws_style)
+                t.append("/", style=styles[MUTED])
+                t.append(counts_text, style=counts_style)
+            t.append(busy, style=styles[MUTED])
+            return t
+
+        badges = Text(no_wrap=True)
         if s.paused:
-            badges.append((" PAUSED ", styles[WARNING] + Style(reverse=True)))
+            badges.append(" ")
+            badges.append(" PAUSED ", style=styles[WARNING] + Style(reverse=True))
         if s.read_only:
-            badges.append((" READ-ONLY ", styles[ERROR] + Style(reverse=True)))
+            badges.append(" ")
+            badges.append(" READ-ONLY ", style=styles[ERROR] + Style(reverse=True))
+        room = width - badges.cell_len
+        for level in range(5):
+            t = build(level)
+            if t.cell_len <= room:
+                break
+        t.truncate(max(room, 0), overflow="ellipsis")
         if badges:
-            right = Text(no_wrap=True)
-            for label, style in badges:
-                right.append(" ")
-                right.append(label, style=style)
-            room = width - right.cell_len
-            t.truncate(max(room, 0), overflow="ellipsis")
             t.pad_right(max(room - t.cell_len, 0))
-            t.append_text(right)
+            t.append_text(badges)
         return t
