@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wsfleet.aws import alarms
+from wsfleet.demo import aws_stand_in as stand_in
 from wsfleet.model import Alarm
 
 HIGH = Alarm(
@@ -51,9 +52,9 @@ def test_read_alarms_of_no_names_makes_no_call(session):
     assert session.api_calls == calls
 
 
-def test_set_alarm_state_sets_state_and_reason(session):
+def test_the_demo_sets_alarm_state_and_reason_which_the_reader_shows(session):
     alarms.put_alarm(session, HIGH)
-    alarms.set_alarm_state(session, HIGH.name, "ALARM", "5 of 5 datapoints >= 20000")
+    stand_in.set_alarm_state(session, HIGH.name, "ALARM", "5 of 5 datapoints >= 20000")
     read = alarms.read_alarms(session, [HIGH.name])[HIGH.name]
     assert (read.state, read.reason) == ("ALARM", "5 of 5 datapoints >= 20000")
 

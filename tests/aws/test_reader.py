@@ -10,7 +10,8 @@ from moto import mock_aws
 
 from tests.aws.conftest import ASG, CallCounter, seed_fleet
 from tests.helpers.moto_fleet import make_fleet
-from wsfleet.aws import alarms, metrics, policies, schedule, warm_pool
+from wsfleet.aws import alarms, policies, schedule, warm_pool
+from wsfleet.demo import aws_stand_in as stand_in
 from wsfleet.aws.errors import AwsCallError
 from wsfleet.aws.reader import read_status
 from wsfleet.aws.session import AwsSession
@@ -44,7 +45,7 @@ def provision_seed(session: AwsSession, fleet) -> None:
 def test_read_status_reads_every_part_of_the_seeds_fleet(session, fleet, group):
     provision_seed(session, fleet)
     now = datetime.now(timezone.utc)
-    metrics.put_group_metric(session, fleet, 12345.0, now - timedelta(minutes=2))
+    stand_in.put_group_metric(session, fleet, 12345.0, now - timedelta(minutes=2))
     status = read_status(session, fleet, window_minutes=10, now=now)
 
     assert status.problems == ()

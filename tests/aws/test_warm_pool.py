@@ -32,13 +32,6 @@ def test_no_max_prepared_capacity_means_up_to_the_groups_max(session):
     assert (pool.max_prepared_capacity, pool.pool_state, pool.reuse_on_scale_in) == (None, "Running", False)
 
 
-def test_delete_warm_pool(session):
-    make_fleet(session, instances=1)
-    warm_pool.put_warm_pool(session, ASG, WarmPoolConfig(min_size=2))
-    warm_pool.delete_warm_pool(session, ASG)
-    assert warm_pool.read_warm_pool(session, ASG) is None
-
-
 def test_warm_instances_are_read_from_every_page_with_their_addresses(session):
     # moto never lists warm instances: Auto Scaling's answer is stubbed, EC2's is moto's
     make_fleet(session, instances=1)

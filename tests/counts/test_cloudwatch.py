@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from moto import mock_aws
 
-from wsfleet.aws.metrics import put_instance_metric
+from wsfleet.demo.aws_stand_in import put_instance_metric
 from wsfleet.aws.session import AwsSession
 from wsfleet.counts.cloudwatch import CloudWatchSource
 from wsfleet.model import CountTarget, FleetConfig, MetricSpec

@@ -82,9 +82,3 @@ def put_alarm(session: AwsSession, alarm: Alarm) -> None:
     """Create or replace the alarm with exactly the fields of `alarm` (state fields are ignored)."""
     with aws_errors(f"writing alarm {alarm.name}"):
         session.client("cloudwatch").put_metric_alarm(**alarm_to_aws(alarm))
-
-
-def set_alarm_state(session: AwsSession, name: str, state: str, reason: str) -> None:
-    """SetAlarmState: AWS puts the state back at its next evaluation; moto (and the demo) keep it."""
-    with aws_errors(f"setting alarm {name} to {state}"):
-        session.client("cloudwatch").set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason or state)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 from wsfleet.aws.errors import aws_errors
 from wsfleet.aws.session import AwsSession
 from wsfleet.model import FleetConfig, MetricSeries
 
 QUERIES_PER_CALL = 500  # GetMetricData's limit
-METRICS_PER_PUT = 1000  # PutMetricData's limit
 
 
 def group_dimensions(fleet: FleetConfig) -> list[dict[str, str]]:
@@ -71,22 +70,6 @@ def read_instance_metric(
     return latest
 
 
-def put_group_metric(session: AwsSession, fleet: FleetConfig, value: float, at: datetime) -> None:
-    """One datapoint of the group metric, as the CloudWatch agent's aggregation would publish it."""
-    datum = _datum(fleet, group_dimensions(fleet), value, at)
-    with aws_errors(f"writing metric {fleet.metric.namespace}/{fleet.metric.name} of {fleet.asg}"):
-        session.client("cloudwatch").put_metric_data(Namespace=fleet.metric.namespace, MetricData=[datum])
-
-
-def put_instance_metric(session: AwsSession, fleet: FleetConfig, values: Mapping[str, float], at: datetime) -> None:
-    """One datapoint per instance (instance id -> value), as each instance's agent would publish it."""
-    data = [_datum(fleet, instance_dimensions(fleet, i), v, at) for i, v in values.items()]
-    cw = session.client("cloudwatch")
-    for offset in range(0, len(data), METRICS_PER_PUT):
-        with aws_errors(f"writing metric {fleet.metric.namespace}/{fleet.metric.name} of {len(values)} instances"):
-            cw.put_metric_data(Namespace=fleet.metric.namespace, MetricData=data[offset : offset + METRICS_PER_PUT])
-
-
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -125,16 +108,6 @@ def _get_metric_data(
         if not page.get("NextToken"):
             return out
         params["NextToken"] = page["NextToken"]
-
-
-def _datum(fleet: FleetConfig, dimensions: list[dict[str, str]], value: float, at: datetime) -> dict[str, Any]:
-    return {
-        "MetricName": fleet.metric.name,
-        "Dimensions": dimensions,
-        "Timestamp": _utc(at),
-        "Value": float(value),
-        "Unit": fleet.metric.unit,
-    }
 
 
 def _utc(at: datetime) -> datetime:

@@ -73,9 +73,3 @@ def put_warm_pool(session: AwsSession, asg: str, cfg: WarmPoolConfig) -> None:
     }
     with aws_errors(f"writing the warm pool of {asg}"):
         session.client("autoscaling").put_warm_pool(**params)
-
-
-def delete_warm_pool(session: AwsSession, asg: str, *, force: bool = False) -> None:
-    """Delete the warm pool; `force` also terminates its instances without waiting for lifecycle actions."""
-    with aws_errors(f"deleting the warm pool of {asg}"):
-        session.client("autoscaling").delete_warm_pool(AutoScalingGroupName=asg, ForceDelete=force)

@@ -25,6 +25,7 @@ from wsfleet.aws import fleet as aws_fleet
 from wsfleet.aws import metrics as aws_metrics
 from wsfleet.aws import policies as aws_policies
 from wsfleet.aws import schedule as aws_schedule
+from wsfleet.demo import aws_stand_in as stand_in
 from wsfleet.demo import decisions
 from wsfleet.demo.moto_extensions import DemoGroup
 from wsfleet.demo.scenarios import DemoTiming
@@ -158,8 +159,8 @@ class ScalingEngine:
         if not in_service_counts:
             return None
         average = sum(in_service_counts.values()) / len(in_service_counts)
-        aws_metrics.put_group_metric(self.session, self.fleet, average, now)
-        aws_metrics.put_instance_metric(self.session, self.fleet, {k: float(v) for k, v in in_service_counts.items()}, now)
+        stand_in.put_group_metric(self.session, self.fleet, average, now)
+        stand_in.put_instance_metric(self.session, self.fleet, {k: float(v) for k, v in in_service_counts.items()}, now)
         return average
 
     def evaluate(self, now: datetime) -> list[str]:
@@ -199,7 +200,7 @@ class ScalingEngine:
                     points, threshold=alarm.threshold, comparison=alarm.comparison,
                     datapoints_to_alarm=m, evaluation_periods=alarm.evaluation_periods, old=alarm.state, new=state,
                 )
-                aws_alarms.set_alarm_state(self.session, name, state, reason)
+                stand_in.set_alarm_state(self.session, name, state, reason)
                 events.append(f"{self._label(name)} alarm {alarm.state} -> {state}")
             self.state.alarm_states[name] = state
             if state == "ALARM":
