@@ -207,6 +207,44 @@ async def test_failed_read_toasts_and_keeps_last_good_data(make_app, directory):
         assert "stale" in header
 
 
+async def test_a_failure_that_repeats_is_said_once_and_recovery_is_said(make_app, directory):
+    app = make_app(directory)
+    svc = directory.service("prod-chat")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        svc.fail_reads = "Throttling: Rate exceeded after 5 attempts; the dashboard tries again at the next refresh."
+        for cycle in (2, 3, 4):
+            await pilot.press("r")
+            await settle(pilot, app, cycles=cycle)
+        assert sum("Throttling" in n.message for n in app._notifications) == 1
+        svc.fail_reads = None
+        await pilot.press("r")
+        await settle(pilot, app, cycles=5)
+        assert any("work again" in n.message for n in app._notifications)
+        assert "stale" not in app.dashboard.query_one(FleetHeader).render().plain
+
+
+async def test_a_sweep_that_cannot_start_is_said_and_polling_goes_on(make_app, directory):
+    from wsfleet.errors import ConfigError
+
+    svc = directory.service("prod-chat")
+
+    async def no_source(group):
+        raise ConfigError("ssh.key ~/.ssh/fleet_ed25519 cannot be read (No such file or directory); fix ssh.key in the fleet config.")
+        yield  # pragma: no cover
+
+    svc.sweep = no_source
+    app = make_app(directory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("r")
+        await settle(pilot, app, cycles=2)
+        assert app.is_running
+        assert sum("ssh.key" in n.message for n in app._notifications) == 1
+        assert table_of(app).row_count == 12  # the group is shown, its counts wait
+        assert cell(app, "i-0000a1b2c3d4e5f6a", "connections") == "…"
+
+
 async def test_first_read_failing_keeps_the_app_up(make_app, directory):
     directory.service("prod-chat").fail_reads = "Could not connect to the endpoint URL http://127.0.0.1:9/; is moto running?"
     app = make_app(directory)

@@ -82,6 +82,8 @@ class DashboardScreen(Screen):
         self.generation = 0
         self.status: FleetStatus | None = None  # the last good read of this fleet
         self.status_error: str | None = None
+        self.sweep_error: str | None = None
+        self.sweep_failed_now = False
         self.counts_at: datetime | None = None
         self.paused = False
         self.suspended = False  # a dialog is open over this screen
@@ -270,6 +272,8 @@ class DashboardScreen(Screen):
             self._status_failed(StatusFailed(msg.generation, f"the read came back for fleet {msg.status.fleet!r}, not {self.service.fleet.name!r}; ignored."))
             return
         self.status = msg.status
+        if self.status_error is not None:
+            self.app.notify(f"AWS reads of {self.service.fleet.name} work again.", title="Recovered", timeout=5)
         self.status_error = None
         table = self.query_one(InstanceTable)
         table.now = self.clock()
@@ -285,9 +289,10 @@ class DashboardScreen(Screen):
     def _status_failed(self, msg: StatusFailed) -> None:
         if msg.generation != self.generation:
             return
+        if msg.error != self.status_error:  # once per distinct error, not every cycle; the header stays "stale"
+            self.app.notify(msg.error + (" Showing the last good data." if self.status else ""), title="AWS read failed", severity="error", timeout=8)
         self.status_error = msg.error
         self.query_one(FleetHeader).update_state(stale=True)
-        self.app.notify(msg.error + (" Showing the last good data." if self.status else ""), title="AWS read failed", severity="error", timeout=8)
         if self.status is not None:
             # counts do not need AWS: keep sweeping the last known members
             self._sweep(msg.generation, self.service, self.status.group)
@@ -318,7 +323,10 @@ class DashboardScreen(Screen):
     def _sweep_failed(self, msg: SweepFailed) -> None:
         if msg.generation != self.generation:
             return
-        self.app.notify(msg.error, title="Count sweep failed", severity="error", timeout=8)
+        if msg.error != self.sweep_error:
+            self.app.notify(msg.error, title="Count sweep failed", severity="error", timeout=8)
+        self.sweep_error = msg.error
+        self.sweep_failed_now = True
 
     @on(SweepDone)
     def _sweep_done(self, msg: SweepDone) -> None:
@@ -328,6 +336,10 @@ class DashboardScreen(Screen):
             self.flush_timer.stop()
             self.flush_timer = None
         self._flush()
+        if self.sweep_error is not None and not self.sweep_failed_now:
+            self.app.notify("Counting works again.", title="Recovered", timeout=5)
+            self.sweep_error = None
+        self.sweep_failed_now = False
         table = self.query_one(InstanceTable)
         table.resort()
         self._refresh_panels()
@@ -561,6 +573,8 @@ class DashboardScreen(Screen):
         self.service = service
         self.status = None
         self.status_error = None
+        self.sweep_error = None
+        self.sweep_failed_now = False
         self.counts_at = None
         self.reported_problems = ()
         self.cycle_running = False
