@@ -238,7 +238,10 @@ class DashboardScreen(Screen):
         except Exception as exc:  # a config re-read must not stop the refresh
             note = f"Could not re-read the config file: {type(exc).__name__}: {exc}."
         if note:
-            self.app.call_from_thread(self.app.notify, note, title="Config", severity="warning", timeout=8)
+            try:
+                self.app.call_from_thread(self.app.notify, note, title="Config", severity="warning", timeout=8)
+            except RuntimeError:  # the app is closing
+                return
         try:
             status = service.read_status(window_minutes)
         except WsfleetError as exc:
@@ -278,7 +281,7 @@ class DashboardScreen(Screen):
         table = self.query_one(InstanceTable)
         table.now = self.clock()
         table.set_instances(msg.status.group.instances)
-        self.query_one(FleetHeader).update_state(account_id=msg.status.account_id, region=msg.status.region or self.service.fleet.region, status_at=msg.status.taken_at, stale=False)
+        self.query_one(FleetHeader).update_state(account_id=msg.status.account_id, account_read=True, region=msg.status.region or self.service.fleet.region, status_at=msg.status.taken_at, stale=False)
         if msg.status.problems and msg.status.problems != self.reported_problems:
             self.app.notify(" ".join(msg.status.problems), title="Part of the read failed", severity="warning", timeout=8)
         self.reported_problems = msg.status.problems
@@ -388,6 +391,7 @@ class DashboardScreen(Screen):
         self.query_one(FleetHeader).update_state(
             fleet=fleet.name,
             account_id=None,
+            account_read=False,
             region=fleet.region,
             profile=fleet.profile,
             source=self.service.source_name,

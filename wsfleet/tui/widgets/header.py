@@ -18,6 +18,7 @@ from wsfleet.tui.view import ACCENT, ERROR, MUTED, WARNING, age_seconds, fmt_age
 class HeaderState:
     fleet: str = ""
     account_id: str | None = None  # None until this fleet's own read says which account
+    account_read: bool = False  # a read came back: None then means STS could not say
     region: str | None = None
     profile: str | None = None
     source: str = "ssh"
@@ -69,7 +70,8 @@ class FleetHeader(Widget):
             else:
                 t.append(" ")
             t.append(s.fleet or "—", style=styles[ACCENT])
-            t.append(("  acct " if level == 0 else " ") + (s.account_id or "account …"), style=Style() if s.account_id else styles[MUTED])
+            account = s.account_id or ("account ?" if s.account_read else "account …")
+            t.append(("  acct " if level == 0 else " ") + account, style=Style() if s.account_id else styles[MUTED])
             if level < 4:
                 t.append(f"  {s.region or 'default region'}" if level < 2 else f" {s.region or '-'}")
             if s.profile and level < 3:
