@@ -204,6 +204,13 @@ def test_theme_names_resolve_short_and_full():
     assert resolve_theme_name("neon", available) is None
 
 
+def test_without_the_theme_files_textuals_own_themes_stand_in():
+    available = {"textual-dark", "textual-light", "ansi-dark"}
+    assert resolve_theme_name(None, available) == "textual-dark"
+    assert resolve_theme_name("light", available) == "textual-light"
+    assert resolve_theme_name("ansi", available) == "ansi-dark"
+
+
 # ------------------------------------------------------------------------------- keymap
 
 

@@ -7,6 +7,7 @@ reported, never fatal: the dashboard must open during an incident.
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,10 +15,15 @@ from pathlib import Path
 from textual.theme import Theme
 
 DEFAULT_THEME = "wsfleet-dark"
-# Where the repository's themes live when running from a checkout or an editable install.
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "themes"
+# The repository's themes: in a checkout or an editable install next to the package, in a
+# non-editable install under <prefix>/share/wsfleet/themes (pyproject's data-files).
+_CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "themes"
+_INSTALLED_DIR = Path(sys.prefix) / "share" / "wsfleet" / "themes"
+BUNDLED_DIR = _CHECKOUT_DIR if _CHECKOUT_DIR.is_dir() else _INSTALLED_DIR
 # Short names accepted in config (`ui.theme = "light"`).
 ALIASES = {"dark": "wsfleet-dark", "light": "wsfleet-light", "ansi": "wsfleet-ansi"}
+# Textual's own, should the theme files be missing altogether: the dashboard still opens.
+FALLBACKS = {"wsfleet-dark": "textual-dark", "wsfleet-light": "textual-light", "wsfleet-ansi": "ansi-dark"}
 
 
 def user_themes_dir() -> Path:
@@ -74,9 +80,11 @@ def load_themes(dirs: list[Path] | None = None) -> LoadedThemes:
 
 def resolve_theme_name(name: str | None, available: set[str]) -> str | None:
     """The registered name for a config value; None when it names no theme."""
-    if not name:
-        return DEFAULT_THEME if DEFAULT_THEME in available else None
+    name = name or DEFAULT_THEME
     for candidate in (name, ALIASES.get(name), f"wsfleet-{name}"):
         if candidate and candidate in available:
             return candidate
+    for candidate in (name, ALIASES.get(name), f"wsfleet-{name}"):
+        if candidate in FALLBACKS and FALLBACKS[candidate] in available:
+            return FALLBACKS[candidate]
     return None
