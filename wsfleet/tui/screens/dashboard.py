@@ -93,6 +93,7 @@ class DashboardScreen(Screen):
         self.next_timer: Timer | None = None
         self.pending: list[InstanceCount] = []
         self.flush_timer: Timer | None = None
+        self.flushed_at = 0.0
         self.panel = "instances"
         self.narrow = False
         self.chart_view = VIEW_ALARM
@@ -308,12 +309,18 @@ class DashboardScreen(Screen):
             return
         self.pending.append(msg.count)
         if self.flush_timer is None:
-            self.flush_timer = self.set_timer(FLUSH_INTERVAL, self._flush)
+            # leading edge: the first answer after a quiet spell shows at once, the rest in batches
+            since = time.monotonic() - self.flushed_at
+            if since >= FLUSH_INTERVAL:
+                self._flush()
+            else:
+                self.flush_timer = self.set_timer(FLUSH_INTERVAL - since, self._flush)
 
     def _flush(self) -> None:
         self.flush_timer = None
         if not self.pending:
             return
+        self.flushed_at = time.monotonic()
         batch, self.pending = self.pending, []
         table = self.query_one(InstanceTable)
         table.now = self.clock()
