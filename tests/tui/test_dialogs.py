@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from textual.widgets import Checkbox, Input, Select, Static
 
 from tests.tui.conftest import settle, wait_for

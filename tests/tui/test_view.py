@@ -4,7 +4,7 @@ chart's alarm-state segments, themes as files, the keymap rules, the export file
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 

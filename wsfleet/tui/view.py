@@ -6,7 +6,6 @@ Widgets turn these plain values into styled text; tests check them without a ter
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Sequence
@@ -382,7 +381,3 @@ def absolute_steps(fleet: FleetConfig, status: FleetStatus | None) -> tuple[floa
 def fmt_step(step: StepRange) -> str:
     upper = f"{fmt_int(step.upper)}" if step.upper is not None else "∞"
     return f"{fmt_int(step.lower)}–{upper} → {step.add:+d}"
-
-
-def is_finite(x: float | None) -> bool:
-    return x is not None and not math.isnan(x) and not math.isinf(x)
