@@ -148,6 +148,7 @@ class DashboardScreen(Screen):
             for p in panels.values():
                 p.display = True
             self.set_class(False, "-narrow")
+            self._fit_panels(height)
         else:
             self.set_class(True, "-narrow")
             tabs.display = True
@@ -157,6 +158,21 @@ class DashboardScreen(Screen):
                 p.display = name == self.panel
             tabs.update(self._tabs_text())
         self.refresh_bindings()
+
+    def _fit_panels(self, height: int | None = None) -> None:
+        """A small fleet's table takes the lines it needs and gives the rest to the chart and panels."""
+        if self.narrow:
+            return
+        height = height or self.size.height or self.app.size.height
+        body = max(height - 3, 10)  # header, balance strip, footer
+        needed = len(self.query_one(InstanceTable).rows_by_id) + 4  # borders, column header, a spare line
+        instances, side = self.query_one("#instances-panel"), self.query_one("#side")
+        if needed < body * 0.6:
+            instances.styles.height = max(needed, 8)
+            side.styles.height = "1fr"
+        else:
+            instances.styles.height = "3fr"
+            side.styles.height = "2fr"
 
     def _tabs_text(self) -> str:
         parts = []
@@ -282,6 +298,7 @@ class DashboardScreen(Screen):
         table = self.query_one(InstanceTable)
         table.now = self.clock()
         table.set_instances(msg.status.group.instances)
+        self._fit_panels()
         self.query_one(FleetHeader).update_state(account_id=msg.status.account_id, account_read=True, region=msg.status.region or self.service.fleet.region, status_at=msg.status.taken_at, stale=False)
         if msg.status.problems and msg.status.problems != self.reported_problems:
             self.app.notify(" ".join(msg.status.problems), title="Part of the read failed", severity="warning", timeout=8)

@@ -66,9 +66,9 @@ class ScalingPanel(Static):
         in_service = sum(1 for i in g.instances if i.lifecycle == "InService")
         pending = sum(1 for i in g.instances if i.lifecycle.startswith("Pending"))
         t.append("Capacity ", style=s[ACCENT])
-        t.append(f"desired {g.desired} · min {g.min_size} · max {g.max_size} · in service {in_service}")
+        t.append(f"desired {g.desired} [{g.min_size}..{g.max_size}] · {in_service} in service")
         if pending:
-            t.append(f" · pending {pending}", style=s[WARNING])
+            t.append(f" · {pending} pending", style=s[WARNING])
         if g.suspended_processes:
             t.append(f"\n  suspended: {', '.join(g.suspended_processes)}", style=s[WARNING])
         # scale out
