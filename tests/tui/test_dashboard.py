@@ -570,6 +570,18 @@ async def test_wide_terminal_shows_every_panel(make_app):
         assert not d.query_one("#tabs").display
 
 
+@pytest.mark.parametrize(("n", "table_bigger"), [(12, False), (60, True)])
+async def test_the_table_takes_the_lines_it_needs(make_app, n, table_bigger):
+    app = make_app(n=n)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        d = app.dashboard
+        table_h, side_h = d.query_one("#instances-panel").region.height, d.query_one("#side").region.height
+        assert (table_h > side_h) is table_bigger
+        if not table_bigger:
+            assert table_h == n + 4
+
+
 async def test_chart_view_and_window_keys(make_app, directory):
     app = make_app(directory)
     svc = directory.service("prod-chat")
