@@ -384,7 +384,7 @@ async def test_schedule_edit_keeps_the_name_and_applies(make_app, directory):
     app = make_app(directory)
     async with app.run_test(size=(120, 45)) as pilot:
         await open_dialog(pilot, app, "s", "ScheduleScreen")
-        await pilot.press("e")
+        await pilot.press("enter")  # or e
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ScheduleFormScreen", what="the form")
         assert app.screen.query_one("#name", Input).disabled
         assert app.screen.query_one("#name", Input).value == "night"  # sorted: night first

@@ -218,6 +218,18 @@ def test_keymap_accepts_plain_keys_for_writes_and_ctrl_for_views():
     assert check_keymap({"scale_out": "a,plus", "refresh": "ctrl+r", "help": "f1"}) == {"scale_out": "a,plus", "refresh": "ctrl+r", "help": "f1"}
 
 
+def test_every_binding_of_the_dashboard_and_its_dialogs_has_a_known_id():
+    from wsfleet.tui.keymap import ALL_BINDINGS, DESTRUCTIVE
+    from wsfleet.tui.screens import actions, dashboard, fleets, help, schedule
+
+    screens = [dashboard.DashboardScreen, actions.ActionScreen, schedule.ScheduleScreen, fleets.FleetScreen, help.HelpScreen]
+    for screen in screens:
+        for b in screen.BINDINGS:
+            assert b.id in ALL_BINDINGS, (screen.__name__, b)
+            if b.id in DESTRUCTIVE:
+                assert "ctrl+" not in b.key, (screen.__name__, b)
+
+
 @pytest.mark.parametrize("binding", ["scale_out", "scale_in", "thresholds", "schedule", "warm_pool", "modal_apply", "schedule_delete"])
 def test_no_fleet_changing_action_on_a_ctrl_chord(binding):
     with pytest.raises(ConfigError, match="is a ctrl chord"):

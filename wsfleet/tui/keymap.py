@@ -39,6 +39,7 @@ MODAL_BINDINGS: dict[str, str] = {
     "schedule_add": "add a scheduled action",
     "schedule_edit": "edit the selected scheduled action",
     "schedule_delete": "delete the selected scheduled action",
+    "help_close": "close the help",
 }
 ALL_BINDINGS = {**DASHBOARD_BINDINGS, **MODAL_BINDINGS}
 DESTRUCTIVE = {"scale_out", "scale_in", "thresholds", "schedule", "warm_pool", "modal_apply", "schedule_delete"}

@@ -16,8 +16,7 @@ from wsfleet.tui.view import FLAG_MEANING, FLAG_SYMBOL
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="modal_cancel"),
-        Binding("question_mark", "dismiss", "Close", show=False),
-        Binding("q", "dismiss", "Close", show=False),
+        Binding("question_mark,q", "dismiss", "Close", show=False, id="help_close"),
     ]
 
     def __init__(self, keymap: list[tuple[str, str, str]], *, read_only: bool = False) -> None:

@@ -45,7 +45,6 @@ class ScheduleScreen(ModalScreen[str | None]):
         Binding("escape", "close", "Close", id="modal_cancel"),
         Binding("a", "add", "Add", id="schedule_add"),
         Binding("e", "edit", "Edit", id="schedule_edit"),
-        Binding("enter", "edit", "Edit", show=False),
         Binding("d", "delete", "Delete", id="schedule_delete"),
     ]
 
@@ -89,6 +88,10 @@ class ScheduleScreen(ModalScreen[str | None]):
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return next((a for a in self.actions if a.name == key), None)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit()
 
     def action_add(self) -> None:
         self.app.push_screen(ScheduleFormScreen(self.service, self.status, None, self.clock), self._child_done)
