@@ -36,6 +36,7 @@ from wsfleet.model import (
     TREAT_MISSING_DATA,
     AppConfig,
     CountsConfig,
+    DoctorConfig,
     FleetConfig,
     MetricSpec,
     ScaleInConfig,
@@ -408,6 +409,7 @@ class _Parser:
             scale_in=scale_in,
             warm_pool=None if "warm_pool" not in t else self.warm_pool(t["warm_pool"], path + ("warm_pool",)),
             schedule=self.schedule(t.get("schedule", []), path + ("schedule",)),
+            doctor=self.doctor(t.get("doctor", {}), path + ("doctor",)),
         )
 
     def check_url(self, path: tuple[str, ...], url: str) -> None:
@@ -444,6 +446,16 @@ class _Parser:
             timeout=self.number(t, path, "timeout", d.timeout, positive=True, allowed="a number of seconds above 0"),
             concurrency=self.integer(t, path, "concurrency", d.concurrency, low=1, allowed="a whole number of hosts of at least 1"),
             max_skew=self.number(t, path, "max_skew", d.max_skew, low=1.0, allowed="a number of at least 1.0 (the largest acceptable max/mean)"),
+        )
+
+    def doctor(self, data: Any, path: tuple[str, ...]) -> DoctorConfig:
+        d = DoctorConfig()
+        t = self.table(data, path, tuple(f.name for f in fields(DoctorConfig)))
+        return DoctorConfig(
+            silent_after=self.number(
+                t, path, "silent_after", d.silent_after, positive=True,
+                allowed="a number of seconds above 0 (how long a connection may carry no data before doctor counts it as left behind)",
+            ),
         )
 
     def ssh(self, data: Any, path: tuple[str, ...]) -> SshConfig:

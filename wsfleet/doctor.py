@@ -26,8 +26,9 @@ Rules where a number had to be chosen (documented here, named below):
   one socket, sits in CLOSE_WAIT on the service port (the peer closed, the service never did).
 - **silent-connections**: the same limit for ESTABLISHED connections that carried no data either
   way for twice the ALB idle timeout (rounded up to 5 min or 1 h; the ALB would have closed a live
-  client's connection by then), or for 1 h when no load balancer is known: the client vanished
-  without a FIN and the service, with no heartbeat, keeps the socket.
+  client's connection by then), or for 1 h when no load balancer is known — or for the fleet's
+  `doctor.silent_after` seconds when the config sets it: the client vanished without a FIN and the
+  service, with no heartbeat, keeps the socket.
 - **nginx-keepalive**: warning when any `keepalive_timeout` is at or below the ALB idle timeout
   (nginx must close after the ALB, or the ALB reuses a connection nginx is closing: 502s).
 """
@@ -976,16 +977,34 @@ def silent_threshold(status: FleetStatus) -> int | None:
     return next((b for b in SILENT_BUCKETS if b >= 2 * idle), None)
 
 
+def _duration(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{_n(seconds // 3600)} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{_n(seconds // 60)} min"
+    return f"{_n(seconds)} s"
+
+
 def _check_silent(fleet: FleetConfig, status: FleetStatus, facts: Sequence[InstanceFacts], port: str) -> list[Finding]:
-    threshold = silent_threshold(status)
-    known = [f for f in facts if f.silent is not None]
-    if threshold is None or not known:
-        return []
-    index = SILENT_BUCKETS.index(threshold)
     limit = max(1, math.ceil(fleet.capacity * CLOSE_WAIT_FRACTION))
-    count = lambda f: f.silent[index]  # noqa: E731
-    behind = "the ALB closes connections idle longer than its idle timeout, so these have no client behind them" if alb_idle_timeout(status) is not None else "with no load balancer known, an hour without a byte either way"
-    span = f"{threshold // 60} min" if threshold < 3600 else "1 h"
+    configured = fleet.doctor.silent_after
+    if configured is not None:  # the fleet says how long a live client can stay silent
+        known = [f for f in facts if f.silent_over is not None]
+        if not known:
+            return []
+        count = lambda f: f.silent_over  # noqa: E731
+        value = str(int(configured)) if float(configured).is_integer() else repr(float(configured))
+        behind = f"{_section(fleet, 'doctor')} silent_after = {value}: a live client sends or receives something more often"
+        span = _duration(configured)
+    else:
+        threshold = silent_threshold(status)
+        known = [f for f in facts if f.silent is not None]
+        if threshold is None or not known:
+            return []
+        index = SILENT_BUCKETS.index(threshold)
+        count = lambda f: f.silent[index]  # noqa: E731
+        behind = "the ALB closes connections idle longer than its idle timeout, so these have no client behind them" if alb_idle_timeout(status) is not None else "with no load balancer known, an hour without a byte either way"
+        span = f"{threshold // 60} min" if threshold < 3600 else "1 h"
     stuck = sorted((f for f in known if count(f) >= limit), key=lambda f: -count(f))
     if stuck:
         shown = _ids([f"{f.instance_id} ({_n(count(f))} of {_n(f.established)})" for f in stuck])

@@ -1,10 +1,12 @@
 """The instance side of `wsfleet doctor`: read-only facts read over the counts' SSH/SSM channel.
 
-One fixed shell script per host (only the service port, an int, is put in), one round trip,
+One fixed shell script per host (only ints are put in: the service port, and doctor.silent_after in
+milliseconds when the fleet sets it), one round trip,
 sections marked `@@ name`: what listens on the port and which processes hold it (`ss -p`, run
 once: it reads every process's fds, ~200 ms next to 9,000 connections), their "Max open files",
 `net.ipv4.ip_local_port_range`, the ESTABLISHED and CLOSE_WAIT sockets on the port (and how many
-established ones carried no data either way for 60 s / 5 min / 1 h: `ss -i` lastsnd/lastrcv), nginx's
+established ones carried no data either way for 60 s / 5 min / 1 h, and for the fleet's
+doctor.silent_after when set: `ss -i` lastsnd/lastrcv), nginx's
 `keepalive_timeout`s from `nginx -T` when nginx is installed. Everything it runs only reads: no
 sudo (a failed `sudo -n` is mailed to root on many fleets), no writes. Without `ss` (minimal
 images) the socket states come from /proc/net/tcp and tcp6.
@@ -34,8 +36,8 @@ if ss -Htln >/dev/null 2>&1; then
   echo '@@ silent'
   ss -Htni state established "( sport = :$P )" 2>/dev/null | awk '{ s = -1; r = -1
     for (i = 1; i <= NF; i++) { if ($i ~ /^lastsnd:/) s = substr($i, 9) + 0; else if ($i ~ /^lastrcv:/) r = substr($i, 9) + 0 }
-    if (r >= 0) { q = (s >= 0 && s < r) ? s : r; if (q >= 60000) a++; if (q >= 300000) b++; if (q >= 3600000) c++ } }
-    END { print a + 0, b + 0, c + 0 }'
+    if (r >= 0) { q = (s >= 0 && s < r) ? s : r; if (q >= 60000) a++; if (q >= 300000) b++; if (q >= 3600000) c++@OVER@ } }
+    END { print a + 0, b + 0, c + 0@OVER_PRINT@ }'
   echo '@@ limits'
   for pid in $(printf '%s\n' "$L" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un | head -n 16); do
     echo "pid $pid"
@@ -68,17 +70,29 @@ class FactsParseError(ValueError):
     pass
 
 
-def facts_command(port: int) -> str:
-    """The fixed read-only script for one service port."""
+def silent_after_ms(silent_after: float) -> int:
+    """doctor.silent_after (seconds) as the whole milliseconds `ss -i` counts in (at least 1)."""
+    if isinstance(silent_after, bool) or not isinstance(silent_after, (int, float)) or not silent_after > 0 or silent_after != silent_after:
+        raise ValueError(f"silent_after must be a number of seconds above 0, not {silent_after!r}")
+    return max(1, round(silent_after * 1000))
+
+
+def facts_command(port: int, silent_after: float | None = None) -> str:
+    """The fixed read-only script for one service port. With `silent_after` (seconds, the fleet's
+    doctor.silent_after) the silent line gets a fourth count: connections silent at least that
+    long; only the port and that number (both ints) are put in."""
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise ValueError(f"service port must be an int 1-65535, not {port!r}")
-    return _SCRIPT.replace("@PORT@", str(port))
+    over = print_over = ""
+    if silent_after is not None:
+        over, print_over = f"; if (q >= {silent_after_ms(silent_after)}) d++", ", d + 0"
+    return _SCRIPT.replace("@PORT@", str(port)).replace("@OVER@", over).replace("@OVER_PRINT@", print_over)
 
 
-def remote_command(port: int) -> str:
+def remote_command(port: int, silent_after: float | None = None) -> str:
     """What the SSH exec request / SSM RunShellScript carries: the script in a plain sh, whatever
     the login shell (as the count command does)."""
-    return f"exec /bin/sh -c {shlex.quote(facts_command(port))}"
+    return f"exec /bin/sh -c {shlex.quote(facts_command(port, silent_after))}"
 
 
 def nginx_seconds(value: str) -> float | None:
@@ -143,12 +157,13 @@ def _int_line(lines: Sequence[str]) -> int | None:
     return None
 
 
-def _silent(lines: Sequence[str]) -> tuple[int, int, int] | None:
+def _silent(lines: Sequence[str]) -> tuple[tuple[int, int, int] | None, int | None]:
+    """The 60 s / 5 min / 1 h counts, and the count past doctor.silent_after when it was asked for."""
     for line in lines:
         parts = line.split()
-        if len(parts) == 3 and all(p.isdigit() for p in parts):
-            return int(parts[0]), int(parts[1]), int(parts[2])
-    return None
+        if len(parts) in (3, 4) and all(p.isdigit() for p in parts):
+            return (int(parts[0]), int(parts[1]), int(parts[2])), (int(parts[3]) if len(parts) == 4 else None)
+    return None, None
 
 
 def parse_facts(instance_id: str, output: str, address: str | None = None) -> InstanceFacts:
@@ -165,13 +180,14 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
     pids: tuple[int, ...] = ()
     established = close_wait = None
     silent: tuple[int, int, int] | None = None
+    silent_over: int | None = None
     if "listen" in s:
         lines = [ln for ln in s["listen"] if ln.strip()]
         listening = bool(lines)
         pids = tuple(sorted({int(p) for ln in lines for p in re.findall(r"pid=(\d+)", ln)}))
         established = _int_line(s.get("established", ()))
         close_wait = _int_line(s.get("close-wait", ()))
-        silent = _silent(s.get("silent", ()))
+        silent, silent_over = _silent(s.get("silent", ()))
     else:
         states: dict[str, int] = {}
         for ln in s["proc"]:
@@ -225,6 +241,7 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
         nginx_readable=readable,
         nginx_keepalive=tuple(keepalive),
         silent=silent,
+        silent_over=silent_over,
     )
 
 
@@ -233,15 +250,16 @@ def parse_facts(instance_id: str, output: str, address: str | None = None) -> In
 FACTS_TIMEOUT_MIN_S = 10.0  # `nginx -T` on a big config takes longer than a count
 
 
-async def gather_facts(source, targets: Sequence[CountTarget], *, timeout: float) -> list[InstanceFacts]:
+async def gather_facts(source, targets: Sequence[CountTarget], *, timeout: float, silent_after: float | None = None) -> list[InstanceFacts]:
     """Run the facts script on every target at once through `source.run_command` (the count
-    source's connections); one InstanceFacts per target, in target order; failures are values."""
+    source's connections); one InstanceFacts per target, in target order; failures are values.
+    `silent_after`: the fleet's doctor.silent_after (adds `silent_over` to the facts)."""
     import asyncio
 
     async def one(target: CountTarget) -> InstanceFacts:
         address = address_of(target)
         try:
-            out = await source.run_command(target, remote_command(target.service_port), timeout=timeout)
+            out = await source.run_command(target, remote_command(target.service_port, silent_after), timeout=timeout)
         except Exception as exc:  # a bug in a source must not lose the row
             return InstanceFacts(target.instance_id, address, error="command", detail=f"internal error: {type(exc).__name__}: {exc}")
         if out.error is not None:
@@ -274,7 +292,7 @@ def gather_facts_sync(fleet: FleetConfig, session, group: GroupState) -> list[In
     async def main() -> list[InstanceFacts]:
         source = open_source(fleet, session)
         try:
-            return await gather_facts(source, targets, timeout=facts_timeout(fleet))
+            return await gather_facts(source, targets, timeout=facts_timeout(fleet), silent_after=fleet.doctor.silent_after)
         finally:
             await source.aclose()
 

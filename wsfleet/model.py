@@ -139,6 +139,15 @@ class SshConfig:
 
 
 @dataclass(frozen=True)
+class DoctorConfig:
+    """`[fleets.NAME.doctor]`: numbers `wsfleet doctor` would otherwise derive."""
+
+    # seconds an ESTABLISHED connection may carry no data either way before doctor counts it as
+    # left behind (silent-connections); None = from the ALB idle timeout (5 min), or 1 h without one
+    silent_after: float | None = None
+
+
+@dataclass(frozen=True)
 class FleetConfig:
     name: str
     asg: str
@@ -156,6 +165,7 @@ class FleetConfig:
     scale_in: ScaleInConfig = ScaleInConfig()
     warm_pool: WarmPoolConfig | None = None
     schedule: tuple[ScheduledActionConfig, ...] = ()
+    doctor: DoctorConfig = DoctorConfig()
 
     @property
     def high_alarm_name(self) -> str:
@@ -430,3 +440,5 @@ class InstanceFacts:
     service_port: int | None = None  # the port these facts are about (ssh.hosts may give each its own)
     # ESTABLISHED on the port with no data either way for at least 60 s, 300 s, 3600 s (None = not read)
     silent: tuple[int, int, int] | None = None
+    # ESTABLISHED on the port silent for at least the fleet's doctor.silent_after (None = not asked or not read)
+    silent_over: int | None = None

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from wsfleet import doctor
-from wsfleet.model import FleetStatus, ScheduledAction, ScaleInConfig, ScaleOutConfig, StepRange, WarmPool
+from wsfleet.model import DoctorConfig, FleetStatus, ScheduledAction, ScaleInConfig, ScaleOutConfig, StepRange, WarmPool
 
 from tests.doctor.fleets import (
     ASG,
@@ -639,6 +639,34 @@ def test_without_a_load_balancer_only_an_hour_of_silence_counts():
     assert severities("silent-connections", run(status, instance_facts=[facts(silent=(900, 600, 10))])) == ["ok"]
     (f,) = of("silent-connections", run(status, instance_facts=[facts(silent=(900, 600, 400))]))
     assert f.severity == "warning" and "1 h" in f.found
+
+
+SILENT_20S = dataclasses.replace(FLEET, doctor=DoctorConfig(silent_after=20))
+
+
+def test_a_configured_silence_threshold_passes_when_few_connections_pass_it():
+    # 280 = 1 % of the 28,000 ceiling; the 60 s / 5 min / 1 h buckets no longer decide
+    fs = [facts("i-0000", silent=(900, 600, 400), silent_over=279), facts("i-0001", silent_over=0)]
+    (f,) = of("silent-connections", run(fleet=SILENT_20S, instance_facts=fs))
+    assert f.severity == "ok" and "at most 279 connections on port 443 silent for 20 s or more, across 2 instances" in f.found
+
+
+def test_connections_silent_past_the_configured_threshold_are_a_warning():
+    fs = [facts("i-0000", silent=(0, 0, 0), silent_over=280), facts("i-0001", silent_over=3)]
+    (f,) = of("silent-connections", run(fleet=SILENT_20S, instance_facts=fs))
+    assert f.severity == "warning" and "i-0000 (280 of 12,000)" in f.found and "i-0001" not in f.found
+    assert "no data either way for 20 s or more" in f.found and "[fleets.prod-chat.doctor] silent_after = 20" in f.found
+
+
+def test_a_configured_threshold_in_minutes_reads_as_minutes():
+    fleet = dataclasses.replace(FLEET, doctor=DoctorConfig(silent_after=120))
+    (f,) = of("silent-connections", run(fleet=fleet, instance_facts=[facts(silent_over=500)]))
+    assert f.severity == "warning" and "for 2 min or more" in f.found and "silent_after = 120:" in f.found
+
+
+def test_a_configured_threshold_with_facts_that_lack_its_count_says_nothing():
+    # facts read without the threshold (or from /proc, no timers): nothing to judge, not a pass
+    assert of("silent-connections", run(fleet=SILENT_20S, instance_facts=[facts(silent=(900, 600, 400))])) == []
 
 
 def test_a_very_long_idle_timeout_leaves_silence_unjudged():

@@ -36,8 +36,8 @@ def service():
         s.close()
 
 
-def run_script(port: int, env: dict | None = None) -> str:
-    done = subprocess.run(["/bin/sh", "-c", facts_command(port)], capture_output=True, text=True, timeout=20, env=env)
+def run_script(port: int, env: dict | None = None, silent_after: float | None = None) -> str:
+    done = subprocess.run(["/bin/sh", "-c", facts_command(port, silent_after)], capture_output=True, text=True, timeout=20, env=env)
     return done.stdout
 
 
@@ -210,6 +210,26 @@ def test_silent_connections_count_the_quieter_direction(service, tmp_path):
     f = parse_facts("i-x", run_script(service, env=_bin_without(tmp_path, {"ss"}, {"ss": fake})))
     assert f.silent == (2, 2, 1)
     assert (f.established, f.close_wait) == (3, 2)  # the real ss still answers the other questions
+
+
+@pytest.mark.parametrize(("silent_after", "over"), [(65, 2), (0.5, 3), (3600, 1), (4000, 0)])
+def test_the_fleets_silence_threshold_adds_its_own_count(service, tmp_path, silent_after, over):
+    """doctor.silent_after (seconds) becomes one more count, at that threshold, of the quieter direction."""
+    fake = SS_WITH_TIMERS.replace("@REAL@", shutil.which("ss"))
+    f = parse_facts("i-x", run_script(service, env=_bin_without(tmp_path, {"ss"}, {"ss": fake}), silent_after=silent_after))
+    assert f.silent == (2, 2, 1) and f.silent_over == over
+
+
+def test_without_a_threshold_the_script_is_unchanged_and_has_no_extra_count(service):
+    assert facts_command(service) == facts_command(service, None) and "d++" not in facts_command(service)
+    assert parse_facts("i-local", run_script(service)).silent_over is None
+    assert parse_facts("i-local", run_script(service, silent_after=20)).silent_over == 0  # fresh connections
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, "20", float("nan")])
+def test_the_threshold_put_in_the_script_is_a_positive_number(bad):
+    with pytest.raises(ValueError):
+        facts_command(443, bad)
 
 
 def test_fresh_connections_are_not_silent(service):

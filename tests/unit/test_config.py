@@ -14,7 +14,7 @@ import pytest
 
 from wsfleet.config import ConfigNotFoundError, config_search_paths, load_config, parse_config, select_fleet
 from wsfleet.errors import EXIT_USAGE, ConfigError
-from wsfleet.model import FleetConfig, ScaleInConfig, ScaleOutConfig, ScheduledActionConfig, SshHost, StepRange, WarmPoolConfig
+from wsfleet.model import DoctorConfig, FleetConfig, ScaleInConfig, ScaleOutConfig, ScheduledActionConfig, SshHost, StepRange, WarmPoolConfig
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / "tests" / "configs"
@@ -62,8 +62,24 @@ def test_example_config_documents_every_key_the_loader_accepts():
         "service_port", "threshold", "period", "evaluation_periods", "datapoints_to_alarm", "treat_missing_data", "warmup",
         "steps", "alarm_name", "policy_name", "remove", "cooldown", "min_size", "max_prepared_capacity", "pool_state",
         "reuse_on_scale_in", "recurrence", "time_zone", "desired_capacity", "max_size", "start_time", "end_time",
+        "silent_after",
     ):
         assert f"{key} =" in text or f"{key}]" in text, key
+
+
+def test_example_doctor_table_loads_when_uncommented():
+    lines = EXAMPLE.read_text().splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("# [fleets.prod-chat.doctor]") or line.startswith("# silent_after ="):
+            lines[i] = line[2:]
+    f = select_fleet(parse_config("\n".join(lines)), None)
+    assert f.doctor == DoctorConfig(silent_after=300)
+
+
+def test_doctor_silent_after_defaults_to_the_alb_rule_and_takes_seconds():
+    assert fleet().doctor == DoctorConfig(silent_after=None)  # doctor derives it from the ALB idle timeout
+    assert fleet(f"[{P}.doctor]\nsilent_after = 20\n").doctor.silent_after == 20
+    assert fleet(f"[{P}.doctor]\nsilent_after = 2.5\n").doctor.silent_after == 2.5
 
 
 def test_a_fleet_with_only_its_group_gets_the_seed_defaults():
@@ -299,6 +315,12 @@ REJECTIONS = [
     ("schedule end before start", f"[[{P}.schedule]]\nname = 'a'\nstart_time = 2026-01-02T00:00:00Z\nend_time = 2026-01-01T00:00:00Z\nmin_size = 1\n", f"{P}.schedule[0].end_time", "is not after start_time"),
     ("schedule bad time", f"[[{P}.schedule]]\nname = 'a'\nstart_time = 'tomorrow'\nmin_size = 1\n", f"{P}.schedule[0].start_time", "is not an ISO 8601 date-time"),
     ("schedule negative size", f"[[{P}.schedule]]\nname = 'a'\nrecurrence = '0 7 * * *'\nmin_size = -1\n", f"{P}.schedule[0].min_size", "at least 0"),
+    # doctor
+    ("silent after zero", f"[{P}.doctor]\nsilent_after = 0\n", f"{P}.doctor.silent_after", "0 is out of range; a number of seconds above 0"),
+    ("silent after negative", f"[{P}.doctor]\nsilent_after = -20\n", f"{P}.doctor.silent_after", "-20 is out of range"),
+    ("silent after as string", f"[{P}.doctor]\nsilent_after = '20s'\n", f"{P}.doctor.silent_after", 'is a string ("20s"); a number of seconds above 0'),
+    ("silent after typo", f"[{P}.doctor]\nsilent_afer = 20\n", f"{P}.doctor.silent_afer", 'did you mean "silent_after"'),
+    ("doctor not a table", "doctor = 20\n", f"{P}.doctor", "it must be a table"),
 ]
 
 
