@@ -495,6 +495,19 @@ async def test_help_lists_the_live_keymap(make_app):
         assert app.screen is app.dashboard
 
 
+async def test_the_key_line_shows_the_live_keys_and_dims_writes_when_read_only(make_app):
+    from wsfleet.tui.widgets.keybar import KeyBar
+
+    app = make_app(ui=UiConfig(keymap={"scale_out": "a"}), read_only=True)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(pilot, app)
+        bar = app.dashboard.query_one(KeyBar)
+        text = bar.plain()
+        assert "a Scale out" in text and "+ Scale out" not in text
+        markup = str(bar.query_one("#key-list").content)
+        assert "[dim strike]Scale out[/]" in markup and "[dim strike]Refresh" not in markup
+
+
 async def test_a_remapped_key_runs_its_action_and_the_old_one_does_not(make_app):
     app = make_app(ui=UiConfig(keymap={"scale_out": "a"}))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from wsfleet.errors import WsfleetError
 from wsfleet.model import FleetStatus, InstanceCount
@@ -30,6 +30,7 @@ from wsfleet.tui.widgets.balance import BalanceStrip
 from wsfleet.tui.widgets.chart import VIEW_ALARM, VIEW_DISTRIBUTION, ChartData, ChartInfo, ChartPlot
 from wsfleet.tui.widgets.header import FleetHeader
 from wsfleet.tui.widgets.instances import InstanceTable
+from wsfleet.tui.widgets.keybar import KeyBar
 from wsfleet.tui.widgets.panels import ScalingPanel, WarmPoolPanel
 
 MIN_INTERVAL = 1.0  # seconds between the end of one cycle and the start of the next, at least
@@ -119,10 +120,11 @@ class DashboardScreen(Screen):
                     yield ScalingPanel(self.clock, id="scaling")
                 with VerticalScroll(id="warm-panel", classes="panel"):
                     yield WarmPoolPanel(id="warm")
-        yield Footer()
+        yield KeyBar(id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
+        self.query_one(KeyBar).show_keys(self.shown_keys(), read_only=bool(self.service.read_only))
         self._reset_header()
         self._titles()
         self.set_interval(1.0, self._tick_header)
@@ -136,6 +138,7 @@ class DashboardScreen(Screen):
 
     def _apply_layout(self) -> None:
         width, height = self.size.width or self.app.size.width, self.size.height or self.app.size.height
+        was_narrow = self.narrow
         self.narrow = width < NARROW_WIDTH or height < NARROW_HEIGHT
         instances = self.query_one("#instances-panel")
         side = self.query_one("#side")
@@ -157,7 +160,8 @@ class DashboardScreen(Screen):
             for name, p in panels.items():
                 p.display = name == self.panel
             tabs.update(self._tabs_text())
-        self.refresh_bindings()
+        if self.narrow != was_narrow:
+            self.refresh_bindings()  # the 1-4 panel keys exist only when narrow (check_action)
 
     def _fit_panels(self, height: int | None = None) -> None:
         """A small fleet's table takes the lines it needs and gives the rest to the chart and panels."""
@@ -552,6 +556,18 @@ class DashboardScreen(Screen):
         from wsfleet.tui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self.live_keymap(), read_only=bool(self.service.read_only)))
+
+    def shown_keys(self) -> list[tuple[str, str, str, str]]:
+        """(key, short description, binding id, action) of the bindings shown in the key line."""
+        live = self._bindings.copy()
+        live.apply_keymap(getattr(self.app, "_keymap", {}))
+        first: dict[str, tuple[str, str, str, str]] = {}
+        for key, bindings in live.key_to_bindings.items():
+            for b in bindings:
+                if b.show and b.id and b.id not in first:
+                    first[b.id] = (self.app.get_key_display(b), b.description, b.id, b.action)
+        order = [b.id for b in self.BINDINGS if b.show]
+        return [first[i] for i in order if i in first]
 
     def live_keymap(self) -> list[tuple[str, str, str]]:
         """(keys, description, binding id) for every dashboard binding, with the user's keymap applied."""
