@@ -301,8 +301,8 @@ async def test_cursor_and_scroll_stay_on_the_same_instance_across_refreshes(make
         await settle(pilot, app)
         table = table_of(app)
         table.focus()
-        for _ in range(30):
-            await pilot.press("down")
+        table.move_cursor(row=25)
+        await pilot.press("down", "down", "down", "down", "down")
         await pilot.pause()
         key, scroll = table.cursor_key(), table.scroll_y
         assert scroll > 0
@@ -375,7 +375,7 @@ async def test_filter_survives_a_refresh(make_app):
     app = make_app()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot, app)
-        await pilot.press("slash", *"us-east-1b", "enter")
+        await pilot.press("slash", *"east-1b", "enter")
         await pilot.pause()
         assert table_of(app).row_count == 4
         await pilot.press("r")
