@@ -79,6 +79,8 @@ class WsfleetApp(App):
         self.push_screen(self.dashboard)
 
     async def action_quit_app(self) -> None:
+        if self.dashboard is not None:
+            self.workers.cancel_group(self.dashboard, "sweep")  # stop reading a source we close next
         await self._close_services()
         self.exit()
 
