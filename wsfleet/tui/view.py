@@ -109,16 +109,20 @@ class Judgement:
     delta: float | None  # connections / mean - 1
 
 
-def judge(row: InstanceRow, mean: float | None, capacity: int, max_skew: float) -> Judgement:
+def judge(row: InstanceRow, mean: float | None, capacity: int, max_skew: float, serving: bool = True) -> Judgement:
+    """`serving`: the row takes part in the balance (balance.serving). A Pending or Terminating
+    instance holds few connections by design: it is never "far from the mean", only over the ceiling."""
     if row.error:
         return Judgement(FLAG_ERROR, None, None)
     if row.connections is None:
         return Judgement(FLAG_PENDING, None, None)
     c = row.connections
     fraction = c / capacity if capacity > 0 else None
-    delta = (c / mean - 1.0) if mean else None
+    delta = (c / mean - 1.0) if mean and serving else None
     if capacity > 0 and c > capacity:
         flag = FLAG_OVER
+    elif not serving:
+        flag = FLAG_NONE
     elif mean and c > mean * max_skew:
         flag = FLAG_HIGH
     elif mean and c < mean / max_skew:

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
+from wsfleet.balance import serving
 from wsfleet.errors import WsfleetError
 from wsfleet.model import FleetStatus, InstanceCount
 from wsfleet.tui.messages import CountArrived, StatusFailed, StatusLoaded, SweepDone, SweepFailed
@@ -395,6 +396,7 @@ class DashboardScreen(Screen):
         self.query_one(BalanceStrip).update_state(
             stats=table.stats,
             over_ceiling=flags.count(FLAG_OVER),
+            not_serving=sum(1 for r in table.rows_by_id.values() if not serving(r)),
             errors=flags.count(FLAG_ERROR),
             capacity=self.service.fleet.capacity,
             max_skew=self.service.fleet.counts.max_skew,

@@ -17,6 +17,7 @@ from wsfleet.tui.view import ERROR, FLAG_SYMBOL, MUTED, OK, WARNING, fmt_int
 class BalanceState:
     stats: BalanceStats | None = None
     over_ceiling: int = 0
+    not_serving: int = 0  # Pending, Terminating, …: shown, but outside the balance
     errors: int = 0
     capacity: int = 0
     max_skew: float = DEFAULT_MAX_SKEW
@@ -48,9 +49,35 @@ class BalanceStrip(Widget):
         self.refresh()
 
     def render(self) -> Text:
+        """The longest wording that fits: full labels, then shorter ones, then symbols only."""
+        width = self.size.width or 80
+        right = self._right(compact=width < 120)
+        room = width - right.cell_len - 1
+        for level in range(3):
+            t = self._left(level)
+            if t.cell_len <= room:
+                break
+        t.truncate(max(room, 0), overflow="ellipsis")
+        if right:
+            t.pad_right(max(room + 1 - t.cell_len, 0))
+            t.append_text(right)
+        return t
+
+    def _right(self, compact: bool) -> Text:
+        g = self.state.group
+        right = Text(no_wrap=True)
+        if g is None:
+            return right
+        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        right.append("desired " if not compact else "des ", style=styles[MUTED])
+        right.append(str(g.desired), style="bold")
+        right.append(f" [{g.min_size}..{g.max_size}] ", style=styles[MUTED])
+        return right
+
+    def _left(self, level: int) -> Text:
         s = self.state
         styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
-        compact = (self.size.width or 80) < 120
+        full, compact = level == 0, level == 2
         t = Text(no_wrap=True, overflow="ellipsis")
         st = s.stats
         sep = (" · ", styles[MUTED]) if not compact else (" ", "")
@@ -60,38 +87,35 @@ class BalanceStrip(Widget):
 
         if st is None or st.instances == 0:
             t.append(" no instances yet", style=styles[MUTED])
-        else:
-            t.append(f" {st.measured}/{st.instances} measured" if not compact else f" {st.measured}/{st.instances}")
-            if st.measured:
-                num = fmt_int if not compact else _short
-                parts = [("total", st.total, "Σ"), ("mean", st.mean, "mean"), ("min", st.min, "min"), ("max", st.max, "max")]
-                for label, value, short in parts:
-                    gap()
-                    t.append(f"{label if not compact else short}" + ("" if short == "Σ" and compact else " "), style=styles[MUTED])
-                    t.append(num(value))
-                if st.skew is not None:
-                    v = verdict(st, s.max_skew)
-                    gap()
-                    t.append("skew ", style=styles[MUTED])
-                    t.append(f"{st.skew:.2f} ")
-                    if v == "balanced":
-                        t.append("✓ balanced" if not compact else "✓", style=styles[OK])
-                    else:
-                        t.append("↑↓ imbalanced" if not compact else "↑↓", style=styles[WARNING])
-            if s.over_ceiling:
+            return t
+        t.append(f" {st.measured}/{st.instances} measured" if not compact else f" {st.measured}/{st.instances}")
+        if st.measured:
+            num = fmt_int if not compact else _short
+            for label, value, short in (("total", st.total, "Σ"), ("mean", st.mean, "mean"), ("min", st.min, "min"), ("max", st.max, "max")):
                 gap()
-                t.append(f"{FLAG_SYMBOL['over']} {s.over_ceiling} over {fmt_int(s.capacity)}" if not compact else f"{FLAG_SYMBOL['over']}{s.over_ceiling}", style=styles[ERROR])
-            if s.errors:
+                word = label if full else short
+                t.append(word + ("" if word == "Σ" and compact else " "), style=styles[MUTED])
+                t.append(num(value))
+            if st.skew is not None:
                 gap()
-                t.append(f"{FLAG_SYMBOL['error']} {s.errors} not measured" if not compact else f"{FLAG_SYMBOL['error']}{s.errors}", style=styles[ERROR])
-        g = s.group
-        if g is not None:
-            right = Text(no_wrap=True)
-            right.append("desired " if not compact else "des ", style=styles[MUTED])
-            right.append(str(g.desired), style="bold")
-            right.append(f" [{g.min_size}..{g.max_size}] ", style=styles[MUTED])
-            room = (self.size.width or 80) - right.cell_len
-            t.truncate(max(room - 1, 0), overflow="ellipsis")
-            t.pad_right(max(room - t.cell_len, 0))
-            t.append_text(right)
+                t.append("skew ", style=styles[MUTED])
+                t.append(f"{st.skew:.2f} ")
+                if verdict(st, s.max_skew) == "balanced":
+                    t.append("✓" if compact else "✓ balanced", style=styles[OK])
+                else:
+                    t.append("↑↓" if compact else "↑↓ imbalanced", style=styles[WARNING])
+        elif not compact:
+            gap()
+            t.append("nothing measured yet", style=styles[MUTED])
+        if s.over_ceiling:
+            gap()
+            text = f"{FLAG_SYMBOL['over']} {s.over_ceiling} over {fmt_int(s.capacity)}" if full else f"{FLAG_SYMBOL['over']}{s.over_ceiling}" + ("" if compact else " over")
+            t.append(text, style=styles[ERROR])
+        if s.errors:
+            gap()
+            text = f"{FLAG_SYMBOL['error']} {s.errors} unmeasured" if full else f"{FLAG_SYMBOL['error']}{s.errors}" + ("" if compact else " unmeasured")
+            t.append(text, style=styles[ERROR])
+        if s.not_serving:
+            gap()
+            t.append(f"{s.not_serving} not serving" if not compact else f"+{s.not_serving}", style=styles[MUTED])
         return t

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
-from wsfleet.balance import DEFAULT_MAX_SKEW, balance_stats
+from wsfleet.balance import DEFAULT_MAX_SKEW, balance_stats, serving
 from wsfleet.model import BalanceStats, Instance, InstanceCount
 from wsfleet.tui.styling import role_styles, styled
 from wsfleet.tui.view import COLUMN_KEYS, COLUMNS, Cell, InstanceRow, Judgement, judge, matches, row_cells, sort_value
@@ -117,7 +117,8 @@ class InstanceTable(DataTable):
 
     def render_rows(self, *, force: bool = False, resort: bool = False) -> None:
         rows = self.rows_by_id
-        self.stats = balance_stats([r.connections if not r.error else None for r in rows.values()])
+        # the balance is over the serving instances only, as `wsfleet check` computes it
+        self.stats = balance_stats([r.connections if not r.error else None for r in rows.values() if serving(r)])
         mean = self.stats.mean
         capacity, max_skew, now, styles = self.capacity, self.max_skew, self.now, self._styles
         present = self.rows
@@ -125,7 +126,7 @@ class InstanceTable(DataTable):
         changed: list[tuple[str, str, Text]] = []
         with self.app.batch_update():
             for rid, row in rows.items():
-                j = judge(row, mean, capacity, max_skew)
+                j = judge(row, mean, capacity, max_skew, serving(row))
                 self.judgements[rid] = j
                 if self.filter_text and not matches(row, self.filter_text):
                     if rid in rendered:
@@ -236,5 +237,5 @@ class InstanceTable(DataTable):
         """All rows (not only the filtered ones), in the current sort order."""
         column, judgements, reverse = self.sort_column, self.judgements, self.sort_reverse
         rows = list(self.rows_by_id.values())
-        rows.sort(key=lambda r: sort_value(column, r, judgements.get(r.id) or judge(r, self.stats.mean, self.capacity, self.max_skew), reverse), reverse=reverse)
+        rows.sort(key=lambda r: sort_value(column, r, judgements.get(r.id) or judge(r, self.stats.mean, self.capacity, self.max_skew, serving(r)), reverse), reverse=reverse)
         return rows
