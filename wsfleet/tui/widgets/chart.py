@@ -167,9 +167,12 @@ class ChartPlot(Widget):
     def _per_instance(self, rows: Sequence[InstanceRow], w: int) -> Text:
         """One line per instance, busiest first: a bar against the ceiling (│) and the mean (┊)."""
         styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        from wsfleet.balance import serving
+
         cap = self.data.fleet.capacity
         values = [r.connections for r in rows]
-        mean = sum(values) / len(values)
+        in_balance = [r.connections for r in rows if serving(r)] or values  # the mean the table uses
+        mean = sum(in_balance) / len(in_balance)
         top = max(max(values), cap) * 1.04
         label_w = max(len(r.id) for r in rows)
         bar_w = max(w - label_w - 10, 8)
