@@ -6,9 +6,12 @@ doctor --format json` runs against the config file it prints, over the demo's re
     flap    the low threshold 170 fails the flap projection under the high 200      -> flap (error, exit 1)
     deploy  a rolling replace leaves the new instance nearly empty                   -> balance (warning)
     spike   the morning ramp climbs faster than the alarm plus warm-up can react     -> ceiling (warning)
+    leak    after the peak (60 s) leaving users leave their connections open         -> silent-connections (warning)
 
-`leak` is left out: its leaked sessions are idle ESTABLISHED sockets exactly like its live ones
-(no client of the demo sends anything), so nothing on an instance tells them apart.
+In `leak` the live sessions ping every few seconds and the leaked ones go silent, so the demo's
+`doctor.silent_after = 20` (the seed's 5 min, compressed) tells them apart: before the peak, with
+connections older than 20 s, nothing is silent; 20 s after the first leaks, the leaked ones are.
+It runs as its own test (about 90 s of demo time) so that xdist can run it beside the others.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -38,10 +43,11 @@ async def _wsfleet(*args: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
-async def _look_for(scenario: str) -> tuple[int, list[dict], str]:
-    first_look, check, severity = PLANTED[scenario]
+@asynccontextmanager
+async def _demo(scenario: str, seconds: float):
+    """`wsfleet demo --no-ui` in its own process; yields (process, the config path it printed)."""
     demo = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--scenario", scenario, "--seconds", str(GIVE_UP_AT + 10),
+        sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--scenario", scenario, "--seconds", str(seconds),
         env=ENV, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -51,25 +57,41 @@ async def _look_for(scenario: str) -> tuple[int, list[dict], str]:
             assert line, f"the {scenario} demo ended before printing its config"
             if "config: " in line:
                 config = line.split("config: ", 1)[1].strip()
-        look_at = first_look
-        while True:
-            t = 0.0
-            while t < look_at:
-                line = await asyncio.wait_for(demo.stdout.readline(), 30)
-                assert line, f"the {scenario} demo stopped printing frames"
-                t = json.loads(line)["t"]
-            code, out, err = await _wsfleet("--config", config, "doctor", "--format", "json")
-            assert code in (0, 1), err
-            findings = json.loads(out)["findings"]
-            if any(f["check"] == check and f["severity"] == severity for f in findings) or t >= GIVE_UP_AT:
-                return code, findings, f"{scenario} at t={t:.0f} s"
-            look_at = t + 5
+        yield demo, config
     finally:
         if demo.returncode is None:
             demo.send_signal(signal.SIGTERM)
         drain = asyncio.gather(demo.stdout.read(), demo.stderr.read())
         await asyncio.wait_for(drain, 30)
         await asyncio.wait_for(demo.wait(), 30)
+
+
+async def _frame_at(demo, scenario: str, t_wanted: float) -> dict:
+    """The demo's first frame at or after `t_wanted` demo seconds."""
+    while True:
+        line = await asyncio.wait_for(demo.stdout.readline(), 30)
+        assert line, f"the {scenario} demo stopped printing frames"
+        frame = json.loads(line)
+        if frame["t"] >= t_wanted:
+            return frame
+
+
+async def _doctor(config: str) -> tuple[int, list[dict]]:
+    code, out, err = await _wsfleet("--config", config, "doctor", "--format", "json")
+    assert code in (0, 1), err
+    return code, json.loads(out)["findings"]
+
+
+async def _look_for(scenario: str) -> tuple[int, list[dict], str]:
+    first_look, check, severity = PLANTED[scenario]
+    async with _demo(scenario, GIVE_UP_AT + 10) as (demo, config):
+        look_at = first_look
+        while True:
+            t = (await _frame_at(demo, scenario, look_at))["t"]
+            code, findings = await _doctor(config)
+            if any(f["check"] == check and f["severity"] == severity for f in findings) or t >= GIVE_UP_AT:
+                return code, findings, f"{scenario} at t={t:.0f} s"
+            look_at = t + 5
 
 
 @pytest.mark.timeout(180)
@@ -86,3 +108,41 @@ async def test_doctor_finds_what_each_demo_scenario_plants():
     assert flap_code == 1
     (flap,) = [f for f in flap_findings if f["check"] == "flap"]
     assert "170" in flap["found"] and "200" in flap["found"]
+
+
+LEAK_QUIET_LOOK = 30.0  # demo seconds: every session is live, the first ones connected 30 s ago
+LEAK_FIRST_LOOK = 80.0  # the peak ends at 60 s; the first leaked sessions are 20 s silent by now
+LEAK_GIVE_UP_AT = 110.0
+
+
+def _silent_counts(finding: dict) -> list[int]:
+    """The per-instance counts in "i-... (27 of 240), ..." (at most five instances are named)."""
+    return [int(n.replace(",", "")) for n in re.findall(r"\(([\d,]+) of [\d,]+\)", finding["found"])]
+
+
+@pytest.mark.timeout(240)
+async def test_doctor_finds_the_leak_scenarios_silent_connections():
+    async with _demo("leak", LEAK_GIVE_UP_AT + 10) as (demo, config):
+        before = await _frame_at(demo, "leak", LEAK_QUIET_LOOK)
+        _, findings = await _doctor(config)
+        assert before["leaked"] == 0
+        # live sessions connected more than 20 s ago are not silent: they ping
+        quiet = [f for f in findings if f["check"] == "silent-connections"]
+        assert [f["severity"] for f in quiet] == ["ok"], (before["t"], quiet)
+
+        look_at = LEAK_FIRST_LOOK
+        while True:
+            frame = await _frame_at(demo, "leak", look_at)
+            _, findings = await _doctor(config)
+            silent = [f for f in findings if f["check"] == "silent-connections" and f["severity"] == "warning"]
+            if silent or frame["t"] >= LEAK_GIVE_UP_AT:
+                break
+            look_at = frame["t"] + 4
+    when = f"leak at t={frame['t']:.0f} s"
+    assert silent, f"{when}: no silent-connections warning in {[(f['check'], f['severity']) for f in findings]}"
+    (finding,) = silent
+    assert "for 20 s or more" in finding["found"] and "silent_after = 20" in finding["found"], finding["found"]
+    counts = _silent_counts(finding)
+    # only leaked connections are silent: never more than the demo had leaked when doctor looked
+    assert counts and all(n >= 3 for n in counts) and sum(counts) <= frame["leaked"], (when, counts, frame["leaked"])
+    assert any(f["check"] == "service-listening" and f["severity"] == "ok" for f in findings), when

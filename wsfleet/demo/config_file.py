@@ -85,6 +85,7 @@ def render(
             },
         ),
         _table(f"{prefix}.counts", {"source": "ssh", "interval": 2, "timeout": 2, "concurrency": 50}),
+        _table(f"{prefix}.doctor", {"silent_after": timing.silent_after}),
         _table(
             f"{prefix}.ssh",
             {

@@ -352,7 +352,7 @@ class DemoFleet:
 
     def _start_instances(self, bound: dict[str, InstanceSockets]) -> None:
         for iid, sockets in bound.items():
-            instance = DemoInstance(iid, sockets, self._keys)
+            instance = DemoInstance(iid, sockets, self._keys, silent_after=self.timing.silent_after)
             self._instances[iid] = instance
             self._starting[iid] = asyncio.ensure_future(instance.start())
 
@@ -396,7 +396,7 @@ class DemoFleet:
     # ===================================================================================== run
 
     async def _run(self) -> None:
-        self._traffic = LoadGenerator(max_connections=self.max_connections, capacity=self.scenario.capacity)
+        self._traffic = LoadGenerator(max_connections=self.max_connections, capacity=self.scenario.capacity, heartbeat=self.timing.heartbeat)
         step = 0
         previous_t = -1.0
         while not self._stop_event.is_set():

@@ -99,8 +99,9 @@ class InstanceSockets:
 class DemoInstance:
     """One running instance: serves WebSocket clients and answers the count command over SSH."""
 
-    def __init__(self, instance_id: str, sockets: InstanceSockets, keys: DemoKeys) -> None:
+    def __init__(self, instance_id: str, sockets: InstanceSockets, keys: DemoKeys, *, silent_after: float | None = None) -> None:
         self.instance_id = instance_id
+        self.silent_after = silent_after  # the demo config's doctor.silent_after: doctor's facts script carries it
         self.sockets = sockets
         self.service_port = sockets.service_port
         self.ssh_port = sockets.ssh_port
@@ -162,7 +163,10 @@ class DemoInstance:
         self.sockets.close()
 
     async def _serve_client(self, ws: ServerConnection) -> None:
-        async for message in ws:  # echo; the demo's clients mostly just hold the connection
+        # echo; the demo's clients hold the connection and ping it (websockets answers the pings
+        # itself). Like the seed's service, it never pings its clients: a client that vanished
+        # without closing stays ESTABLISHED here, silent, for good (what doctor looks for).
+        async for message in ws:
             await ws.send(message)
 
     def allowed_commands(self) -> frozenset[str]:
@@ -180,6 +184,8 @@ class DemoInstance:
             from wsfleet.instance_facts import remote_command
 
             texts.add(remote_command(port))
+            if self.silent_after is not None:
+                texts.add(remote_command(port, self.silent_after))
         except ImportError:
             pass
         return frozenset(texts)

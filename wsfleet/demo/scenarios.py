@@ -24,6 +24,11 @@ class DemoTiming:
     cold_launch: float = 16.0  # Pending -> InService for a newly launched instance (the slow scale-out)
     warm_start: float = 3.0  # Pending -> InService for a stopped warm-pool instance
     warm_prepare: float = 8.0  # Warmed:Pending -> Warmed:Stopped when the pool refills
+    heartbeat: float = 5.0  # a live client pings its instance this often (a browser's WebSocket keepalive)
+    # doctor's silent-connections threshold in the demo's config (the seed's 5 min behind an ALB,
+    # compressed): well past a live client's longest silence (heartbeat + one tick), so only the
+    # `leak` story's abandoned connections pass it
+    silent_after: int = 20
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,11 @@
 Each step brings the open sessions to what the scenario wants: sessions that end close their
 connection (or, in the `leak` story, leave it open for good), new sessions connect to the next
 healthy in-service instance in turn, and clients whose instance went away reconnect elsewhere (the
-seed's drain effect). Like the seed's target group health check, an instance at its ceiling is
+seed's drain effect). A live session pings its server every `heartbeat` seconds (as a browser
+keeps a WebSocket alive), so the server's socket sees data both ways (`ss -i` lastrcv/lastsnd);
+a leaked one goes fully silent, like a tab abandoned behind a NAT: no message, no ping, its TCP
+connection still ESTABLISHED. (Its transport still reads, so it notices its instance going away
+and reconnects — silent again — like any other.) Like the seed's target group health check, an instance at its ceiling is
 skipped while any other instance has room; when none has, the balancer sends to all of them.
 
 Everything is bounded: at most `max_connections` sockets, at most `concurrency` handshakes or
@@ -30,6 +34,7 @@ class _Client:
     ws: ClientConnection
     instance_id: str
     leaked: bool = False
+    last_beat: float = 0.0  # loop time of its last ping (or its connect)
 
 
 @dataclass
@@ -40,6 +45,7 @@ class TrafficStep:
     reconnected: int = 0  # clients that lost their instance and came back on another
     failed: int = 0  # connects that did not succeed (retried next step)
     unserved: int = 0  # sessions wanted but not open (no instance, or the socket budget)
+    pinged: int = 0  # live sessions that pinged their server this step (heartbeat)
 
 
 @dataclass
@@ -49,9 +55,12 @@ class _Pending:
 
 
 class LoadGenerator:
-    def __init__(self, *, max_connections: int, capacity: int, seed: int = 7, concurrency: int = 64) -> None:
+    def __init__(
+        self, *, max_connections: int, capacity: int, seed: int = 7, concurrency: int = 64, heartbeat: float | None = None
+    ) -> None:
         self.max_connections = max_connections
         self.capacity = capacity
+        self.heartbeat = heartbeat  # seconds between a live session's pings; None = live sessions are silent too
         self._rng = random.Random(seed)
         self._clients: list[_Client] = []
         self._sem = asyncio.Semaphore(concurrency)
@@ -120,7 +129,28 @@ class LoadGenerator:
                     result.reconnected += 1
         # a lost session the scenario no longer wants does not come back
         self._lost.active = min(self._lost.active, max(0, sessions - self.active_sessions))
+        result.pinged = await self._heartbeat()
         return result
+
+    async def _heartbeat(self) -> int:
+        """Ping from every live session whose last ping is `heartbeat` seconds old (leaked ones
+        never); websockets on the server answers with a pong, so both directions carry data."""
+        if self.heartbeat is None:
+            return 0
+        now = asyncio.get_running_loop().time()
+        due = [c for c in self._clients if not c.leaked and now - c.last_beat >= self.heartbeat]
+        for c in due:
+            c.last_beat = now
+        sent = await asyncio.gather(*(self._ping(c) for c in due))
+        return sum(sent)
+
+    @staticmethod
+    async def _ping(c: _Client) -> bool:
+        try:
+            await c.ws.ping()  # the pong is not awaited: the next step's ping is the next beat
+            return True
+        except Exception:  # closed under it: the next step reconnects it
+            return False
 
     def _drop_closed(self) -> None:
         """Forget clients whose connection closed under them (their instance went away): they
@@ -189,7 +219,10 @@ class LoadGenerator:
                 )
             except (OSError, asyncio.TimeoutError, Exception):  # refused, reset, handshake failed
                 return False
-        self._clients.append(_Client(ws, instance_id, leaked))
+        # a session's first ping comes within one heartbeat of its connect, at a random point, so
+        # hundreds that connect in one step do not all ping in the same later one
+        beat = asyncio.get_running_loop().time() - (self._rng.uniform(0, self.heartbeat) if self.heartbeat else 0.0)
+        self._clients.append(_Client(ws, instance_id, leaked, last_beat=beat))
         return True
 
     async def _close(self, c: _Client) -> None:
