@@ -34,6 +34,10 @@ def test_config_parses_and_provision_accepts_it(tmp_path, keys, scenario):
     assert validate_fleet_writes(fleet) == []
     assert fleet.scale_in.threshold == SCENARIOS[scenario].low
     assert fleet.schedule[0].recurrence == "5 7 * * *"
+    # doctor's silence threshold in the demo's compressed time: well past a live session's longest
+    # quiet spell (heartbeat plus one step), far below the seed's 5 min
+    assert fleet.doctor.silent_after == DemoTiming().silent_after == 20
+    assert DemoTiming().heartbeat + DemoTiming().tick < fleet.doctor.silent_after / 2
 
 
 def test_hosts_map_each_instance_to_its_ssh_endpoint_and_service_port(tmp_path, keys):
