@@ -244,6 +244,19 @@ async def test_thresholds_editor_projects_flapping(make_app, directory):
         assert "↯ flap: at n = 2..4" in live(app)
 
 
+async def test_thresholds_editor_replays_the_chart_window_through_the_proposal(make_app, directory):
+    """Issue 7's live what-if: the window's history replayed through current vs proposed settings."""
+    app = make_app(directory)
+    async with app.run_test(size=(120, 45)) as pilot:
+        await open_dialog(pilot, app, "t", "ThresholdsScreen")
+        before = re.search(r"what-if, last 60 min replayed: scale-outs (\d+) → (\d+).*held at max (\d+) → (\d+)", live(app))
+        assert before and before.group(1) == before.group(2) and before.group(3) == before.group(4)  # nothing proposed yet
+        await set_input(pilot, app, "#high", "12000")
+        after = re.search(r"scale-outs (\d+) → (\d+).*held at max (\d+) → (\d+)", live(app))
+        # the fixture's group is at its max: a much lower threshold wants to scale out for far longer
+        assert after and int(after.group(4)) > int(after.group(3))
+
+
 THRESHOLDS_WRONG = [
     ("#high", "lots", "the high threshold must be a number of connections per instance, like 20000, not 'lots'."),
     ("#high", "-5", "the high threshold must be a positive number of connections per instance, not '-5'."),

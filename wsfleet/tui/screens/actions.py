@@ -514,6 +514,40 @@ class ThresholdsScreen(ActionScreen):
             t.append(f"\n↯ flap: at n = {_ranges(unsafe)} removing {remove} at {fmt_int(low)} leaves up to {fmt_int(low * worst / max(worst - remove, 1))} each, ≥ {fmt_int(high)}.", style=s[ERROR])
         else:
             t.append(f"\nflap-safe: removing {remove} at {fmt_int(low)} stays below {fmt_int(high)} for {g.min_size}..{g.max_size} instances.", style=s[OK])
+        t.append_text(self._what_if(high, low, steps))
+        return t
+
+    def _what_if(self, high: float, low: float, steps: tuple[StepRange, ...]) -> Text:
+        """The chart window's history replayed through the current and the proposed settings."""
+        from dataclasses import replace
+
+        from wsfleet import whatif
+
+        s = self.styles_map
+        series = self.status.metric
+        if series is None or not any(v is not None for v in series.values):
+            return Text("\nwhat-if: no metric history in this window to replay yet.", style=s[MUTED])
+        fleet, g = self.service.fleet, self.status.group
+        try:
+            base = whatif.WhatIfConfig.from_fleet(fleet, min_size=g.min_size, max_size=g.max_size)
+            current = replace(
+                base,
+                scale_out=replace(base.scale_out, threshold=self.high0, steps=self.steps0),
+                scale_in=replace(base.scale_in, threshold=self.low0),
+            )
+            proposed = whatif.propose(current, high=high, low=low, steps=steps)
+            result = whatif.compare(whatif.MetricHistory.from_series(series), current, proposed, initial_instances=g.desired)
+        except (ConfigError, ValueError) as exc:
+            return Text(f"\nwhat-if: cannot replay this window ({exc}).", style=s[MUTED])
+        c, p = result.current, result.proposed
+        minutes = len(series.values) * series.period / 60
+        t = Text(f"\nwhat-if, last {minutes:g} min replayed: ", style=s[MUTED])
+        t.append(f"scale-outs {c.scale_outs} → {p.scale_outs}, scale-ins {c.scale_ins} → {p.scale_ins}, ")
+        t.append(f"flaps {len(c.flaps)} → {len(p.flaps)}", style=s[ERROR] if len(p.flaps) > len(c.flaps) else "")
+        if c.peak_per_instance is not None and p.peak_per_instance is not None:
+            t.append(f", peak {fmt_int(c.peak_per_instance)} → {fmt_int(p.peak_per_instance)}")
+        if c.blocked_at_max or p.blocked_at_max:
+            t.append(f", held at max {c.blocked_at_max} → {p.blocked_at_max} periods", style=s[WARNING])
         return t
 
     def request(self) -> Callable[[Any], Any]:
