@@ -7,6 +7,7 @@ import asyncio
 import os
 import socket
 import threading
+import time
 
 import asyncssh
 import pytest
@@ -115,6 +116,14 @@ def test_a_scale_out_through_wsfleet_gets_warm_instances_with_endpoints_and_an_a
 
     fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
     session = AwsSession(fleet)
+    # the pool's instances start Warmed:Pending; the engine readies them a few seconds after start
+    from wsfleet.aws.warm_pool import read_warm_pool
+
+    deadline = time.monotonic() + 20
+    while sum(i.lifecycle.startswith("Warmed:") and i.lifecycle != "Warmed:Pending"
+              for i in read_warm_pool(session, fleet.asg).instances) < 2:
+        assert time.monotonic() < deadline, "the demo's warm pool never had 2 ready instances"
+        time.sleep(0.25)
     before = read_group(session, fleet.asg)
     outcome = execute(plan_scale(session, fleet, "out", 2), confirm=lambda p: True, read_only=False, audit=AuditLog(tmp_path / "a.jsonl"))
     assert outcome.ok, outcome.error
