@@ -34,9 +34,9 @@ if ss -Htln >/dev/null 2>&1; then
   echo '@@ close-wait'
   ss -Htn state close-wait "( sport = :$P )" 2>/dev/null | wc -l
   echo '@@ silent'
-  ss -Htni state established "( sport = :$P )" 2>/dev/null | awk '{ s = -1; r = -1
+  ss -Htni state established "( sport = :$P )" 2>/dev/null | awk '{ s = 0; r = 0
     for (i = 1; i <= NF; i++) { if ($i ~ /^lastsnd:/) s = substr($i, 9) + 0; else if ($i ~ /^lastrcv:/) r = substr($i, 9) + 0 }
-    if (r >= 0) { q = (s >= 0 && s < r) ? s : r; if (q >= 60000) a++; if (q >= 300000) b++; if (q >= 3600000) c++@OVER@ } }
+    q = (s < r) ? s : r; if (q >= 60000) a++; if (q >= 300000) b++; if (q >= 3600000) c++@OVER@ }
     END { print a + 0, b + 0, c + 0@OVER_PRINT@ }'
   echo '@@ limits'
   for pid in $(printf '%s\n' "$L" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -un | head -n 16); do
@@ -59,6 +59,10 @@ else
 fi
 echo '@@ end'
 """
+
+# The silent count reads `ss -i`'s lastsnd/lastrcv (ms since data last went each way) on each
+# socket's info line. ss leaves out a timer that is 0 (data this very millisecond), so a missing one
+# is 0, not unknown; a socket's first line has neither and so counts as not silent.
 
 # /proc/net/tcp state codes
 _TCP_ESTABLISHED, _TCP_CLOSE_WAIT, _TCP_LISTEN = "01", "08", "0A"
