@@ -60,6 +60,18 @@ class HostKeys:
         self.user_file = Path(os.path.expanduser(user_file)) if user_file else Path.home() / ".ssh" / "known_hosts"
         self.own_file = Path(own_file) if own_file else own_known_hosts_path()
         self._known: asyncssh.SSHKnownHosts | None = None
+        self._stamp: tuple | None = None
+
+    def _stamp_now(self) -> tuple:
+        """(mtime, size) of both files: a change means they are read again."""
+        def one(path: Path):
+            try:
+                st = path.stat()
+            except OSError:
+                return None
+            return (st.st_mtime_ns, st.st_size)
+
+        return (one(self.user_file), one(self.own_file))
 
     def _read(self, path: Path) -> str:
         try:
@@ -70,10 +82,16 @@ class HostKeys:
             raise ConfigError(f"cannot read the known_hosts file {path}: {exc.strerror}; fix its permissions or set ssh.known_hosts.") from None
 
     def known_hosts(self) -> asyncssh.SSHKnownHosts:
-        """The trusted keys now (user file + own file), re-read after a key is recorded."""
-        if self._known is None:
+        """The trusted keys now (user file + own file), re-read whenever either file changes.
+
+        A fleet gains hosts while wsfleet runs (a scale-out, the demo rewriting its known_hosts):
+        a new instance's key added by provisioning must be trusted without restarting the source.
+        """
+        stamp = self._stamp_now()
+        if self._known is None or stamp != self._stamp:
             text = self._read(self.user_file) + "\n" + self._read(self.own_file)
             self._known = _import(text, f"{self.user_file} / {self.own_file}")
+            self._stamp = stamp
         return self._known
 
     def has_entry(self, host: str, addr: str, port: int | None) -> bool:
