@@ -204,3 +204,14 @@ def test_the_action_is_named_even_when_credentials_made_their_own_call_in_betwee
     note_call(service="sts", operation="AssumeRole", profile="prod", region="us-east-1", endpoint_url=None)
     exc = bx.ClientError({"Error": {"Code": "AccessDenied", "Message": ""}}, "DescribeAutoScalingGroups")
     assert "autoscaling:DescribeAutoScalingGroups" in translate(exc, "reading the group").message
+
+
+def test_sessions_share_parsed_service_models_without_growing_the_search_path():
+    from wsfleet.aws.session import AwsSession
+    from wsfleet.model import FleetConfig
+
+    sessions = [AwsSession(FleetConfig(name=f"f{i}", asg="a", region="us-east-1")) for i in range(3)]
+    loaders = {id(s._boto._session.get_component("data_loader")) for s in sessions}
+    assert len(loaders) == 1
+    paths = sessions[0]._boto._session.get_component("data_loader").search_paths
+    assert len(paths) == len(set(paths))

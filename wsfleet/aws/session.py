@@ -13,6 +13,8 @@ from typing import Any
 
 import boto3
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from wsfleet.aws import errors as _errors
@@ -31,6 +33,19 @@ _FAIL_FAST = (botocore.exceptions.ConnectionError, botocore.exceptions.ReadTimeo
 
 _UNSET = object()
 
+# botocore parses its JSON service models once per session; the dashboard keeps a session per
+# fleet and the demo has its own, so they share one loader (thread-safe: reads and a cache).
+_LOADER_LOCK = threading.Lock()
+_SHARED_LOADER: botocore.loaders.Loader | None = None
+
+
+def _shared_loader() -> botocore.loaders.Loader:
+    global _SHARED_LOADER
+    with _LOADER_LOCK:
+        if _SHARED_LOADER is None:
+            _SHARED_LOADER = botocore.loaders.create_loader()
+        return _SHARED_LOADER
+
 
 class AwsSession:
     """The fleet's AWS access: cached clients, the caller's identity, and a count of API calls."""
@@ -45,7 +60,12 @@ class AwsSession:
     ) -> None:
         self.fleet = fleet
         try:
-            self._boto = boto3.Session(profile_name=fleet.profile, region_name=fleet.region)
+            core = botocore.session.Session(profile=fleet.profile)
+            core.register_component("data_loader", _shared_loader())
+            core.get_scoped_config()  # an unknown profile raises here, not at the first call
+            self._boto = boto3.Session(region_name=fleet.region, botocore_session=core)
+            paths = _shared_loader().search_paths  # boto3 appends its data dir once per session
+            paths[:] = list(dict.fromkeys(paths))
         except botocore.exceptions.ProfileNotFound:
             raise ConfigError(
                 f"AWS profile {fleet.profile!r} of fleet {fleet.name!r} is not in your AWS config: "
