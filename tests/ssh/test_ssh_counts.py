@@ -100,7 +100,7 @@ async def test_hosts_that_accept_tcp_and_never_speak_cost_one_timeout(hosts, fle
                 await s.close()
     assert [rows[t.instance_id].error for t in targets[:3]] == ["timeout"] * 3
     assert [rows[t.instance_id].connections for t in targets[3:]] == [1, 1, 1, 1]
-    assert 1.0 <= elapsed < 1.8, elapsed
+    assert 1.0 <= elapsed < 2.5, elapsed  # one timeout, not three (3.0 s): slack for a loaded CI machine
 
 
 async def test_connection_set_up_is_bounded_by_the_concurrency_setting(fleet):
@@ -116,7 +116,7 @@ async def test_connection_set_up_is_bounded_by_the_concurrency_setting(fleet):
         for s in silent:
             await s.close()
     assert {r.error for r in rows.values()} == {"timeout"}
-    assert 1.2 <= elapsed < 2.0, elapsed  # one at a time, each given its own full timeout
+    assert 1.2 <= elapsed < 3.0, elapsed  # one at a time, each given its own full timeout
 
 
 async def test_a_key_the_host_does_not_accept_is_an_auth_error(client_key, fleet):
