@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from wsfleet.errors import ConfigError
-from wsfleet.model import ScaleInProjection, StepAdjustment, StepRange
+from wsfleet.model import FleetConfig, FleetStatus, ScaleInProjection, StepAdjustment, StepRange
 
 OK = "OK"
 ALARM = "ALARM"
@@ -160,6 +160,21 @@ def format_steps_spec(steps: Sequence[StepRange]) -> str:
         return str(_clean(value))
 
     return ",".join(f"{plain(s.lower)}:{'' if s.upper is None else plain(s.upper)}:+{s.add}" for s in steps)
+
+
+def live_steps(fleet: FleetConfig, status: FleetStatus | None) -> tuple[float, tuple[StepRange, ...], str]:
+    """The scale-out steps as they stand, in absolute connections, and where they came from.
+
+    The threshold is the live high alarm's (else the config's); the steps are the live policy's
+    relative bounds hung from it ("AWS"), else the config's ("config"). `status`, the dashboard
+    and the thresholds editor all show the steps this way.
+    """
+    alarm = status.high_alarm if status is not None else None
+    threshold = alarm.threshold if alarm is not None else fleet.scale_out.threshold
+    policy = status.scale_out_policy if status is not None else None
+    if policy is not None and policy.steps:
+        return threshold, tuple(to_absolute(threshold, policy.steps)), "AWS"
+    return threshold, tuple(fleet.scale_out.steps), "config"
 
 
 def step_for(value: float, threshold: float, steps: Sequence[StepRange]) -> StepRange | None:

@@ -155,7 +155,9 @@ def test_absolute_steps_from_the_live_policy():
     from tests.tui.fakes import FakeFleetService
 
     svc = FakeFleetService(prod_fixture())
-    threshold, steps, origin = view.absolute_steps(svc.fleet, svc.read_status())
+    from wsfleet.scaling import live_steps
+
+    threshold, steps, origin = live_steps(svc.fleet, svc.read_status())
     assert (threshold, origin) == (20000, "AWS")
     assert [view.fmt_step(s) for s in steps] == ["20,000–25,000 → +2", "25,000–30,000 → +2", "30,000–∞ → +3"]
 

@@ -115,7 +115,9 @@ def status_to_json(fleet: FleetConfig, status: FleetStatus) -> dict[str, Any]:
 
 def steps_threshold(fleet: FleetConfig, status: FleetStatus) -> float:
     """The threshold the policy's relative steps hang from: the live high alarm's, else the config's."""
-    return status.high_alarm.threshold if status.high_alarm is not None else fleet.scale_out.threshold
+    from wsfleet.scaling import live_steps
+
+    return live_steps(fleet, status)[0]
 
 
 def absolute_steps(policy: ScalingPolicy, threshold: float) -> tuple[StepRange, ...]:

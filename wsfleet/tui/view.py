@@ -13,7 +13,6 @@ from typing import Sequence
 from wsfleet.model import (
     Alarm,
     FleetConfig,
-    FleetStatus,
     Instance,
     InstanceCount,
     MetricSeries,
@@ -369,17 +368,6 @@ def latest(series: MetricSeries | None) -> tuple[float | None, datetime | None]:
         if v is not None:
             return v, t
     return None, None
-
-
-def absolute_steps(fleet: FleetConfig, status: FleetStatus | None) -> tuple[float, tuple[StepRange, ...], str]:
-    """The live step policy in absolute connections (rule 1), and where it came from."""
-    from wsfleet.scaling import to_absolute
-
-    p = high_alarm_params(fleet, status.high_alarm if status else None)
-    policy = status.scale_out_policy if status else None
-    if policy is not None and policy.steps:
-        return p.threshold, tuple(to_absolute(p.threshold, policy.steps)), "AWS"
-    return p.threshold, fleet.scale_out.steps, "config"
 
 
 def fmt_step(step: StepRange) -> str:

@@ -24,7 +24,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from wsfleet.errors import ConfigError, WsfleetError
 from wsfleet.model import FleetStatus, POOL_STATES, StepRange
 from wsfleet.tui.styling import role_styles
-from wsfleet.tui.view import ERROR, MUTED, OK, WARNING, absolute_steps, fmt_int, fmt_step, latest, low_alarm_params
+from wsfleet.scaling import live_steps
+from wsfleet.tui.view import ERROR, MUTED, OK, WARNING, fmt_int, fmt_step, latest, low_alarm_params
 
 
 class Tick(Checkbox):
@@ -409,7 +410,7 @@ class ScaleScreen(ActionScreen):
         if average is None:
             t.append("\nno current average (no counts, no datapoint): no projection.", style=s[MUTED])
             return t
-        threshold, _, _ = absolute_steps(self.service.fleet, self.status)
+        threshold, _, _ = live_steps(self.service.fleet, self.status)
         proj = project_scale_in(average, in_service, n, threshold, self.service.fleet.capacity)
         if proj.per_instance is None:
             t.append("\n✗ no instance would remain for the current connections.", style=s[ERROR])
@@ -456,7 +457,7 @@ class ThresholdsScreen(ActionScreen):
         from wsfleet.scaling import format_steps_spec
 
         fleet = service.fleet
-        self.high0, self.steps0, _ = absolute_steps(fleet, status)
+        self.high0, self.steps0, _ = live_steps(fleet, status)
         self.low0 = low_alarm_params(fleet, status.low_alarm).threshold
         self.spec0 = format_steps_spec(self.steps0)
 

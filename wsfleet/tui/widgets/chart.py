@@ -13,6 +13,7 @@ from textual.widget import Widget
 from wsfleet.model import FleetConfig, FleetStatus
 from wsfleet.scaling import step_for
 from wsfleet.tui.styling import plotext_color, role_styles
+from wsfleet.scaling import live_steps
 from wsfleet.tui.view import (
     ERROR,
     MUTED,
@@ -23,7 +24,6 @@ from wsfleet.tui.view import (
     SEG_OK,
     WARNING,
     InstanceRow,
-    absolute_steps,
     alarm_states,
     fmt_int,
     fmt_step,
@@ -269,7 +269,7 @@ class ChartInfo(Widget):
         value, _ = latest(status.metric if status else None)
         t.append("now ", style=styles[MUTED])
         t.append(fmt_int(value) if value is not None else "—", style="bold")
-        threshold, steps, origin = absolute_steps(d.fleet, status)
+        threshold, steps, origin = live_steps(d.fleet, status)
         step = step_for(value, threshold, steps) if value is not None else None
         t.append("  → ", style=styles[MUTED])
         if step is None:

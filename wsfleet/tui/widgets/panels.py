@@ -12,7 +12,8 @@ from textual.widgets import Static
 from wsfleet.model import FleetConfig, FleetStatus
 from wsfleet.scaling import flap_unsafe_sizes, step_for
 from wsfleet.tui.styling import role_styles
-from wsfleet.tui.view import ACCENT, ERROR, MUTED, OK, WARNING, absolute_steps, fmt_int, fmt_step, high_alarm_params, latest, low_alarm_params
+from wsfleet.scaling import live_steps
+from wsfleet.tui.view import ACCENT, ERROR, MUTED, OK, WARNING, fmt_int, fmt_step, high_alarm_params, latest, low_alarm_params
 
 
 def _styles(widget) -> dict:
@@ -73,7 +74,7 @@ class ScalingPanel(Static):
             t.append(f"\n  suspended: {', '.join(g.suspended_processes)}", style=s[WARNING])
         # scale out
         hp = high_alarm_params(fleet, status.high_alarm)
-        threshold, steps, origin = absolute_steps(fleet, status)
+        threshold, steps, origin = live_steps(fleet, status)
         value, _ = latest(status.metric)
         firing = step_for(value, threshold, steps) if value is not None else None
         pol = status.scale_out_policy
