@@ -12,6 +12,7 @@ from tests.helpers.conn_holder import ConnHolder, ipv6_available
 from wsfleet.counts.command import (
     BEGIN,
     END,
+    FIRST_SEQ,
     CountParseError,
     count_command,
     parse_count,
@@ -115,8 +116,171 @@ def test_reader_loop_answers_each_request_with_a_fresh_count():
                         return lines
             first = ask(1)
             assert first[-3:] == [f"{BEGIN} 1", "3", f"{END} 1 0"]
+            assert first[-6:-3] == [f"{BEGIN} {FIRST_SEQ}", "3", f"{END} {FIRST_SEQ} 0"]  # sent unasked
             held.set_count(8)
             assert parse_count(ask(2)[-2]) == 8
         finally:
             proc.stdin.close()
             assert proc.wait(timeout=5) == 0
+
+
+# ---------------------------------------------------------------- the count loop's three ways to count
+
+
+class Loop:
+    """`reader_command` run locally (as sshd would run it), driven one request at a time."""
+
+    def __init__(self, port: int, env: dict | None = None) -> None:
+        self.proc = subprocess.Popen(["/bin/sh", "-c", reader_command(port)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **(env or {})})
+        self.seq = FIRST_SEQ
+
+    def _answer(self, seq: int) -> tuple[str, int]:
+        lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            assert line, f"the loop ended: {self.proc.stderr.read()}"
+            line = line.rstrip("\n")
+            if line.startswith(f"{END} {seq} "):
+                begin = lines.index(f"{BEGIN} {seq}")
+                return "\n".join(lines[begin + 1:]), int(line.rsplit(" ", 1)[1])
+            lines.append(line)
+
+    def first(self) -> int:
+        output, status = self._answer(FIRST_SEQ)
+        assert status == 0
+        return parse_count(output)
+
+    def ask(self) -> tuple[str, int]:
+        self.seq += 1
+        self.proc.stdin.write(f"{self.seq}\n")
+        self.proc.stdin.flush()
+        return self._answer(self.seq)
+
+    def count(self) -> int:
+        output, status = self.ask()
+        assert status == 0, self.proc.stderr
+        return parse_count(output)
+
+    def close(self) -> int:
+        self.proc.stdin.close()
+        status = self.proc.wait(timeout=10)
+        self.stderr = self.proc.stderr.read()
+        return status
+
+
+@pytest.fixture
+def perl_hooks(tmp_path):
+    """PERL5OPT modules that break one thing in the count loop's perl (a kernel or sandbox without
+    it), each logging what it saw to `tmp_path/log`."""
+    log = tmp_path / "log"
+    (tmp_path / "wsfleet_no_one_walk.pm").write_text(
+        "package wsfleet_no_one_walk;\n"
+        "BEGIN { *CORE::GLOBAL::send = sub { my $type = unpack('x4S', $_[1]);\n"
+        f"  open(my $f, '>>', '{log}'); print $f \"$type\\n\"; close $f;\n"
+        "  if ($type == 18) { $! = 22; return undef } return CORE::send($_[0], $_[1], $_[2]) }; }\n1;\n")
+    (tmp_path / "wsfleet_no_netlink.pm").write_text(
+        "package wsfleet_no_netlink;\n"
+        "BEGIN { *CORE::GLOBAL::socket = sub { $! = 13; return 0 }; }\n1;\n")
+    (tmp_path / "wsfleet_fails_later.pm").write_text(
+        "package wsfleet_fails_later;\nmy $sent = 0;\n"
+        "BEGIN { *CORE::GLOBAL::send = sub { if (++$sent > 1) { $! = 105; return undef }"
+        " return CORE::send($_[0], $_[1], $_[2]) }; }\n1;\n")
+    return tmp_path
+
+
+def hooked(hooks, module: str) -> dict:
+    return {"PERL5LIB": str(hooks), "PERL5OPT": f"-M{module}"}
+
+
+needs_perl = pytest.mark.skipif(shutil.which("perl") is None, reason="no perl on this machine")
+
+
+@needs_perl
+@pytest.mark.skipif(not ipv6_available(), reason="no IPv6 loopback")
+def test_the_perl_loop_counts_ipv4_and_ipv6_exactly_as_ss_does():
+    with ConnHolder(count=11, ipv6=6) as held, ConnHolder(count=4) as other:
+        loop = Loop(held.port)
+        try:
+            assert loop.first() == 17 == parse_count(run_count(held.port))
+            held.set_count(2)
+            assert loop.count() == 2 == parse_count(run_count(held.port))
+            assert Loop(other.port).first() == 4  # another port's connections are not counted
+        finally:
+            assert loop.close() == 0
+    assert "perl" in reader_command(held.port)
+
+
+@needs_perl
+def test_the_perl_loop_counts_thousands_exactly_over_many_netlink_reads():
+    with ConnHolder(count=3000) as held:
+        loop = Loop(held.port)
+        try:
+            assert loop.first() == 3000
+            held.set_count(2999)
+            assert loop.count() == 2999
+        finally:
+            loop.close()
+
+
+def test_without_perl_the_sh_loop_counts_with_ss(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("ss", "cat", "awk"):
+        os.symlink(shutil.which(tool), bin_dir / tool)
+    (bin_dir / "ss-calls").write_text("")
+    with ConnHolder(count=5) as held:
+        loop = Loop(held.port, env={"PATH": str(bin_dir)})
+        try:
+            assert loop.first() == 5
+            held.set_count(9)
+            assert loop.count() == 9
+        finally:
+            assert loop.close() == 0
+
+
+@needs_perl
+def test_when_the_one_walk_request_is_refused_perl_asks_per_family(perl_hooks):
+    with ConnHolder(count=6) as held:
+        loop = Loop(held.port, env=hooked(perl_hooks, "wsfleet_no_one_walk"))
+        try:
+            assert loop.first() == 6
+            held.set_count(3)
+            assert loop.count() == 3
+        finally:
+            assert loop.close() == 0
+    sent = (perl_hooks / "log").read_text().split()
+    assert sent[0] == "18" and set(sent[1:]) == {"20"} and len(sent) == 5  # probe: 18 refused, 20+20; then 20+20
+
+
+@needs_perl
+def test_when_netlink_is_refused_perl_hands_over_to_the_sh_loop(perl_hooks, tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "ss-calls"
+    (bin_dir / "ss").write_text(f'#!/bin/sh\necho ss >> {calls}\nexec {shutil.which("ss")} "$@"\n')
+    (bin_dir / "ss").chmod(0o755)
+    env = hooked(perl_hooks, "wsfleet_no_netlink") | {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    with ConnHolder(count=4) as held:
+        loop = Loop(held.port, env=env)
+        try:
+            assert loop.first() == 4
+            held.set_count(7)
+            assert loop.count() == 7
+        finally:
+            assert loop.close() == 0
+    assert calls.read_text().split() == ["ss", "ss"]  # the sh loop's ss answered both
+
+
+@needs_perl
+def test_a_netlink_failure_after_start_is_a_failed_answer_not_a_number(perl_hooks):
+    with ConnHolder(count=2) as held:
+        loop = Loop(held.port, env=hooked(perl_hooks, "wsfleet_fails_later"))
+        try:
+            assert loop.first() == 2
+            output, status = loop.ask()
+            assert (output, status) == ("", 1)
+        finally:
+            assert loop.close() == 0
+    assert "netlink sock_diag" in loop.stderr and "No buffer space" in loop.stderr

@@ -138,6 +138,11 @@ class SshTestHost:
         path.write_text("#!/bin/sh\n" + script + "\n")
         path.chmod(0o755)
 
+    def no_netlink(self) -> None:
+        """A perl whose netlink query fails (a sandbox without sock_diag): wsfleet's perl count loop
+        then execs its sh loop (its 5th argument), so `ss`, /proc and `fake_tool`s do the counting."""
+        self.fake_tool("perl", 'exec /bin/sh -c "$5"')
+
     def drop_connections(self) -> None:
         for conn in list(self.connections):
             conn.abort()

@@ -126,3 +126,23 @@ async def test_healthy_openssh_hosts_keep_working_next_to_broken_ones(sshd, flee
         finally:
             await source.aclose()
             await broken.close()
+
+
+def _cipher(source) -> str:
+    (link,) = source._links.values()
+    return link.conn.get_extra_info("send_cipher")
+
+
+async def test_aes_gcm_is_preferred_and_a_ciphers_line_in_the_ssh_config_wins(sshd, fleet, tmp_path):
+    fleet.trust(sshd)
+    config = tmp_path / "ssh_config"
+    config.write_text("Host *\n  Ciphers aes256-ctr,aes128-ctr\n")
+    with ConnHolder(count=3) as held:
+        t = target(0, sshd.ports[0], held.port)
+        for options, expected in (({}, "aes128-gcm@openssh.com"), ({"config_file": str(config)}, "aes256-ctr")):
+            source = login(fleet, **options)
+            try:
+                assert (await sweep(source, [t]))[t.instance_id].connections == 3
+                assert _cipher(source) == expected
+            finally:
+                await source.aclose()

@@ -52,6 +52,7 @@ async def test_warm_sweeps_reuse_one_connection_and_one_session_per_host(hosts, 
 
 async def test_rows_stream_as_hosts_answer(hosts, fleet):
     fleet.trust(*hosts)
+    hosts[0].no_netlink()
     hosts[0].fake_tool("ss", "sleep 1.5; exec /usr/bin/ss \"$@\"")
     with ConnHolder(count=4) as held:
         targets = [target(i, h.port, held.port) for i, h in enumerate(hosts)]
@@ -208,6 +209,7 @@ def test_there_is_no_policy_that_skips_host_key_checks():
 
 async def test_garbage_output_is_a_parse_error(hosts, fleet):
     fleet.trust(*hosts)
+    hosts[0].no_netlink()
     hosts[0].fake_tool("ss", "exit 1")  # ss fails: the /proc reader runs, and its awk prints garbage
     hosts[0].fake_tool("awk", "echo 'lots of sockets'")
     with ConnHolder(count=3) as held:
@@ -224,6 +226,7 @@ async def test_garbage_output_is_a_parse_error(hosts, fleet):
 
 async def test_a_failing_count_command_is_a_command_error(hosts, fleet):
     fleet.trust(*hosts)
+    hosts[0].no_netlink()
     hosts[0].fake_tool("ss", "exit 1")
     hosts[0].fake_tool("awk", "echo 'awk: broken' >&2; exit 3")
     with ConnHolder(count=3) as held:
@@ -297,6 +300,7 @@ async def test_a_failed_host_is_retried_with_backoff_and_reported_meanwhile(flee
 
 async def test_healthy_hosts_keep_working_through_every_kind_of_fault(hosts, fleet):
     fleet.trust(*hosts[:3])  # hosts[3]: unknown key
+    hosts[1].no_netlink()
     hosts[1].fake_tool("ss", "exit 1")
     hosts[1].fake_tool("awk", "echo garbage")
     silent = await SilentPort().start()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import shlex
 
-READY = "wsfleet-count-ready"
+FIRST_SEQ = 0  # the loop answers this one unasked, as soon as it starts: a new connection's count
 BEGIN = "wsfleet-count-begin"
 END = "wsfleet-count-end"
 
@@ -60,17 +60,95 @@ def count_command(port: int) -> str:
     return f"{_count_function(port)}; {_IFS_NEWLINE}; wsfleet_count && echo \"$wsfleet_n\""
 
 
-def reader_script(port: int) -> str:
-    """A sh loop: for each request line (a sequence number) print BEGIN n, the count, END n status.
+# The count loop's fast path: a long-lived perl (perl-base is on every Debian/Ubuntu image; most
+# others have perl) that asks the kernel itself, with the netlink sock_diag dump and the same port
+# filter `ss` sends, so a warm sweep starts no process on the host. TCPDIAG_GETSOCK lists IPv4 and
+# IPv6 in one walk of the kernel's connection table (measured here: 0.18 ms against 0.68 ms for
+# one SOCK_DIAG_BY_FAMILY dump per family, which stays as the second way). The port and the sh
+# loop are its arguments; when neither query works (no sock_diag, a sandbox) it execs the sh loop
+# before reading anything, and that counts with `ss` or /proc. Replies are matched by sequence
+# number. The filter is `sport >= port && sport <= port` (S_GE, S_LE: any kernel since 2.6).
+_PERL_READER = r"""
+$| = 1;
+my ($port, $fallback) = @ARGV;
+my ($sock, $seq) = (undef, 0);
+my $bc = pack("CCS", 2, 8, 20) . pack("CCS", 0, 0, $port) . pack("CCS", 3, 8, 12) . pack("CCS", 0, 0, $port);
+my $filter = pack("SS", 4 + length($bc), 1) . $bc;
+sub dump_sockets {
+  my ($type, $req) = @_;
+  $seq++;
+  send($sock, pack("LSSLL", 16 + length($req), $type, 0x301, $seq, 0) . $req, 0) or return (undef, $! + 0);
+  my $n = 0;
+  while (1) {
+    my $buf;
+    defined(recv($sock, $buf, 65536, 0)) or return (undef, $! + 0);
+    my $off = 0;
+    while ($off + 16 <= length($buf)) {
+      my ($at, $len, $kind, $flags, $mseq) = ($off, unpack("LSSL", substr($buf, $off, 12)));
+      return (undef, 74) if $len < 16;
+      $off += ($len + 3) & ~3;
+      next if $mseq != $seq;
+      return ($n, 0) if $kind == 3;
+      if ($kind == 2) {
+        my $err = -unpack("l", substr($buf, $at + 16, 4));
+        return $err ? (undef, $err) : ($n, 0);
+      }
+      $n++ if $kind == $type;
+    }
+  }
+}
+sub count_one_walk {
+  return dump_sockets(18, pack("CCCC", 2, 0, 0, 0) . ("\0" x 48) . pack("LL", 2, 0) . $filter);
+}
+sub count_by_family {
+  my ($v4, $e4) = dump_sockets(20, pack("CCCCL", 2, 6, 0, 0, 2) . ("\0" x 48) . $filter);
+  return (undef, $e4) unless defined $v4;
+  my ($v6, $e6) = dump_sockets(20, pack("CCCCL", 10, 6, 0, 0, 2) . ("\0" x 48) . $filter);
+  return ($v4, 0) if !defined $v6 && $e6 == 2;
+  return defined $v6 ? ($v4 + $v6, 0) : (undef, $e6);
+}
+my $count = \&count_one_walk;
+my ($probe) = socket($sock, 16, 2, 4) ? $count->() : (undef);
+unless (defined $probe) { $count = \&count_by_family; ($probe) = $count->() if $sock; }
+unless (defined $probe) { exec "/bin/sh", "-c", $fallback; exit 97; }
+print "@BEGIN@ @FIRST@\n$probe\n@END@ @FIRST@ 0\n";
+while (defined(my $line = <STDIN>)) {
+  chomp $line;
+  my ($n, $err) = $count->();
+  if (defined $n) { print "@BEGIN@ $line\n$n\n@END@ $line 0\n"; next; }
+  $! = $err;
+  print STDERR "wsfleet: netlink sock_diag: $!\n";
+  print "@BEGIN@ $line\n\n@END@ $line 1\n";
+}
+"""
+
+
+def _sh_reader_loop(port: int) -> str:
+    """The sh loop: for each request line (a sequence number) print BEGIN n, the count, END n status.
 
     One printf per answer, so each answer leaves as one write (one SSH packet)."""
     return (
         f"{_count_function(port)}; {_IFS_NEWLINE}; "
-        f"echo {READY}; "
-        "while IFS= read -r wsfleet_seq; do "
-        "wsfleet_n=; wsfleet_count; wsfleet_rc=$?; "
-        f"printf '{BEGIN} %s\\n%s\\n{END} %s %s\\n' \"$wsfleet_seq\" \"$wsfleet_n\" \"$wsfleet_seq\" \"$wsfleet_rc\"; "
-        "done"
+        "wsfleet_answer() { wsfleet_n=; wsfleet_count; wsfleet_rc=$?; "
+        f"printf '{BEGIN} %s\\n%s\\n{END} %s %s\\n' \"$wsfleet_seq\" \"$wsfleet_n\" \"$wsfleet_seq\" \"$wsfleet_rc\"; }}; "
+        f"wsfleet_seq={FIRST_SEQ}; wsfleet_answer; "
+        "while IFS= read -r wsfleet_seq; do wsfleet_answer; done"
+    )
+
+
+def reader_script(port: int) -> str:
+    """The count loop: perl's netlink loop where perl is present, else the sh loop (`ss`, /proc).
+
+    Both answer a request line `n` with `BEGIN n`, the count, `END n status`, in one write, and
+    answer FIRST_SEQ unasked as soon as they start: a new connection's first count costs no round
+    trip of its own."""
+    port = _checked_port(port)
+    perl = " ".join(line.strip() for line in _PERL_READER.splitlines() if line.strip())  # one line: any login shell
+    perl = perl.replace("@FIRST@", str(FIRST_SEQ)).replace("@BEGIN@", BEGIN).replace("@END@", END)
+    return (
+        f"wsfleet_loop={shlex.quote(_sh_reader_loop(port))}; "
+        f"command -v perl >/dev/null 2>&1 && exec perl -e {shlex.quote(perl)} -- {port} \"$wsfleet_loop\"; "
+        'eval "$wsfleet_loop"'
     )
 
 
