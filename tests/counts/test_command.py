@@ -17,6 +17,7 @@ from wsfleet.counts.command import (
     count_command,
     parse_count,
     reader_command,
+    sh_reader_command,
 )
 
 
@@ -130,8 +131,8 @@ def test_reader_loop_answers_each_request_with_a_fresh_count():
 class Loop:
     """`reader_command` run locally (as sshd would run it), driven one request at a time."""
 
-    def __init__(self, port: int, env: dict | None = None) -> None:
-        self.proc = subprocess.Popen(["/bin/sh", "-c", reader_command(port)], stdin=subprocess.PIPE,
+    def __init__(self, port: int, env: dict | None = None, make=reader_command) -> None:
+        self.proc = subprocess.Popen(["/bin/sh", "-c", make(port)], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      env={**os.environ, **(env or {})})
         self.seq = FIRST_SEQ
@@ -224,14 +225,17 @@ def test_the_perl_loop_counts_thousands_exactly_over_many_netlink_reads():
             loop.close()
 
 
-def test_without_perl_the_sh_loop_counts_with_ss(tmp_path):
+def test_without_perl_the_perl_loop_ends_at_once_and_the_sh_loop_counts_with_ss(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     for tool in ("ss", "cat", "awk"):
         os.symlink(shutil.which(tool), bin_dir / tool)
-    (bin_dir / "ss-calls").write_text("")
+    env = {"PATH": str(bin_dir)}
+    ended = subprocess.run(["/bin/sh", "-c", reader_command(443)], input="1\n", capture_output=True, text=True,
+                           env=env, timeout=10)
+    assert ended.returncode == 127 and ended.stdout == ""  # what the ssh source takes as "no perl here"
     with ConnHolder(count=5) as held:
-        loop = Loop(held.port, env={"PATH": str(bin_dir)})
+        loop = Loop(held.port, env=env, make=sh_reader_command)
         try:
             assert loop.first() == 5
             held.set_count(9)

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import os
 import shlex
+import shutil
 import socket
 import tempfile
 from pathlib import Path
@@ -107,6 +108,7 @@ class SshTestHost:
         self.connections: set = set()
         self.noise = ""  # printed to stdout before the command runs, like a chatty .bashrc
         self._path_dir: tempfile.TemporaryDirectory | None = None
+        self._bare_path: tempfile.TemporaryDirectory | None = None  # PATH without perl (without_perl)
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._procs: set[asyncio.subprocess.Process] = set()
         self._tasks: set[asyncio.Task] = set()
@@ -143,6 +145,15 @@ class SshTestHost:
         then execs its sh loop (its 5th argument), so `ss`, /proc and `fake_tool`s do the counting."""
         self.fake_tool("perl", 'exec /bin/sh -c "$5"')
 
+    def without_perl(self) -> None:
+        """Sessions started from now on find no perl: PATH holds only sh's counting tools."""
+        if self._bare_path is None:
+            self._bare_path = tempfile.TemporaryDirectory(prefix="wsfleet-no-perl-")
+            for tool in ("sh", "ss", "cat", "awk", "sleep", "printf"):
+                found = shutil.which(tool)
+                if found:
+                    os.symlink(found, Path(self._bare_path.name) / tool)
+
     def drop_connections(self) -> None:
         for conn in list(self.connections):
             conn.abort()
@@ -157,6 +168,8 @@ class SshTestHost:
     async def _run(self, process: asyncssh.SSHServerProcess) -> None:
         self.sessions += 1
         env = dict(os.environ)
+        if self._bare_path is not None:
+            env["PATH"] = self._bare_path.name
         if self._path_dir is not None:
             env["PATH"] = self._path_dir.name + os.pathsep + env.get("PATH", "/usr/bin:/bin")
         command = process.command or "exit 0"
@@ -220,6 +233,9 @@ class SshTestHost:
         if self._path_dir is not None:
             self._path_dir.cleanup()
             self._path_dir = None
+        if self._bare_path is not None:
+            self._bare_path.cleanup()
+            self._bare_path = None
 
 
 class SshTestHosts:

@@ -69,6 +69,29 @@ async def test_rows_stream_as_hosts_answer(hosts, fleet):
     assert arrivals[-1][1] >= 1.5
 
 
+async def test_a_host_without_perl_is_counted_by_the_sh_loop_and_remembered(hosts, fleet):
+    fleet.trust(*hosts[:2])
+    hosts[0].without_perl()
+    with ConnHolder(count=6) as held:
+        targets = [target(0, hosts[0].port, held.port), target(1, hosts[1].port, held.port)]
+        source = fleet.source()
+        try:
+            rows = await sweep(source, targets)
+            assert [rows[t.instance_id].connections for t in targets] == [6, 6]
+            assert [h.sessions for h in hosts[:2]] == [2, 1]  # perl's loop ended at once, then the sh loop
+            held.set_count(2)
+            rows = await sweep(source, targets)
+            assert [rows[t.instance_id].connections for t in targets] == [2, 2]
+            assert [h.sessions for h in hosts[:2]] == [2, 1]  # warm: the kept loops answered
+            hosts[0].drop_connections()
+            await asyncio.sleep(0.1)
+            rows = await sweep(source, targets)
+            assert rows[targets[0].instance_id].connections == 2
+            assert hosts[0].sessions == 3  # reconnected: straight to the sh loop, perl not tried again
+        finally:
+            await source.aclose()
+
+
 async def test_a_closed_port_is_refused_and_the_others_are_measured(hosts, fleet):
     fleet.trust(*hosts)
     with ConnHolder(count=5) as held:

@@ -6,12 +6,14 @@ Counts ESTABLISHED TCP connections whose *local* port is the service port, IPv4 
 a connection listed twice -- /proc is read in pages while sockets come and go -- counts once).
 The text is fixed: the only thing put in is the port, after checking it is an int in 1..65535.
 
-`reader_command` wraps the same count in a loop that answers one request line per sweep on an
-open SSH channel, so a warm sweep costs one round trip and no channel open or shell start-up.
-OpenSSH runs every exec request as `$SHELL -c '...'`, and Debian's bash then sources `~/.bashrc`
-(measured here: +120 ms, a version manager); the loop pays that once per connection, `exec
-/bin/sh` leaves the login shell behind, and the begin/end markers make any noise the start-up
-files print harmless.
+`reader_command` is a loop that answers one request line per sweep on an open SSH channel, so a
+warm sweep costs one round trip and no channel open or shell start-up. Where perl is present the
+loop asks the kernel for the count itself (the sock_diag netlink query `ss` makes, with the same
+port filter), so a warm sweep starts no process on the host either; `sh_reader_command` is the
+same loop in sh around the `ss`/proc count, for hosts without perl. OpenSSH runs every exec
+request as `$SHELL -c '...'`, and Debian's bash then sources `~/.bashrc` (measured here: +120 ms,
+a version manager); a loop pays that once per connection, `exec` leaves the login shell behind,
+and the begin/end markers make any noise the start-up files print harmless.
 """
 
 from __future__ import annotations
@@ -136,25 +138,28 @@ def _sh_reader_loop(port: int) -> str:
     )
 
 
-def reader_script(port: int) -> str:
-    """The count loop: perl's netlink loop where perl is present, else the sh loop (`ss`, /proc).
-
-    Both answer a request line `n` with `BEGIN n`, the count, `END n status`, in one write, and
-    answer FIRST_SEQ unasked as soon as they start: a new connection's first count costs no round
-    trip of its own."""
-    port = _checked_port(port)
+def _perl_reader(port: int) -> str:
     perl = " ".join(line.strip() for line in _PERL_READER.splitlines() if line.strip())  # one line: any login shell
-    perl = perl.replace("@FIRST@", str(FIRST_SEQ)).replace("@BEGIN@", BEGIN).replace("@END@", END)
-    return (
-        f"wsfleet_loop={shlex.quote(_sh_reader_loop(port))}; "
-        f"command -v perl >/dev/null 2>&1 && exec perl -e {shlex.quote(perl)} -- {port} \"$wsfleet_loop\"; "
-        'eval "$wsfleet_loop"'
-    )
+    return perl.replace("@FIRST@", str(FIRST_SEQ)).replace("@BEGIN@", BEGIN).replace("@END@", END)
 
 
 def reader_command(port: int) -> str:
-    """What the SSH exec request carries: leave the login shell for a plain sh running the loop."""
-    return f"exec /bin/sh -c {shlex.quote(reader_script(port))}"
+    """What the SSH exec request carries: the login shell execs perl's count loop at once (no sh in
+    between), with the sh loop as its argument for when netlink is refused.
+
+    Both loops answer a request line `n` with `BEGIN n`, the count, `END n status`, in one write,
+    and answer FIRST_SEQ unasked as soon as they start: a new connection's first count costs no
+    round trip of its own. `exec` and single-quoted one-line words are read alike by sh, bash, zsh,
+    fish and csh. On a host without perl the shell ends this at once; the source then opens
+    `sh_reader_command` instead and remembers that host."""
+    port = _checked_port(port)
+    return f"exec perl -e {shlex.quote(_perl_reader(port))} -- {port} {shlex.quote(_sh_reader_loop(port))}"
+
+
+def sh_reader_command(port: int) -> str:
+    """The sh loop alone (`ss`, else /proc): for hosts without perl. `exec /bin/sh` leaves the
+    login shell behind."""
+    return f"exec /bin/sh -c {shlex.quote(_sh_reader_loop(_checked_port(port)))}"
 
 
 def oneshot_command(port: int) -> str:

@@ -35,7 +35,7 @@ from typing import AsyncIterator, Sequence
 import asyncssh
 
 from wsfleet.counts.base import address_of, failed, measured
-from wsfleet.counts.command import BEGIN, END, FIRST_SEQ, CountParseError, parse_count, reader_command
+from wsfleet.counts.command import BEGIN, END, FIRST_SEQ, CountParseError, parse_count, reader_command, sh_reader_command
 from wsfleet.counts.host_keys import HostKeys
 from wsfleet.errors import ConfigError
 from wsfleet.model import CountsConfig, CountTarget, InstanceCount, SshConfig
@@ -201,6 +201,8 @@ class _Link:
     client: _HostClient | None = None
     reader: _CountReader | None = None
     reader_port: int | None = None
+    reader_is_perl: bool = False
+    no_perl: bool = False  # this host's shell could not start perl: open the sh loop (kept across reconnects)
     backoff: _Backoff = field(default_factory=_Backoff)
 
     @property
@@ -412,6 +414,22 @@ class SshSource:
             task = self._bastion_task = asyncio.create_task(self._open_bastion())
         return await asyncio.shield(task)
 
+    async def _first_answer(self, link: _Link, target: CountTarget) -> tuple[str, int, str]:
+        """A new count loop's unasked first answer. When the perl loop ends before answering (no
+        perl on the host, or a shell that would not run it), open the sh loop on the same
+        connection instead and remember that this host has no perl."""
+        reader = link.reader
+        try:
+            return await reader.first_answer()
+        except _ReaderGone:
+            if not link.reader_is_perl or link.dropped or reader.exit_status is None:
+                raise
+        log.info("%s: the perl count loop exited with status %s (%s); using the sh loop",
+                 address_of(target), reader.exit_status, reader.stderr() or "no message")
+        link.no_perl = True
+        await self._open(link, target)
+        return await link.reader.first_answer()
+
     async def _open(self, link: _Link, target: CountTarget) -> None:
         if not link.connected():
             link.close()
@@ -421,10 +439,11 @@ class SshSource:
             link.reader.close()
         link.reader = None
         try:
-            _, reader = await link.conn.create_session(_CountReader, reader_command(target.service_port), encoding=None)
+            command = (sh_reader_command if link.no_perl else reader_command)(target.service_port)
+            _, reader = await link.conn.create_session(_CountReader, command, encoding=None)
         except asyncssh.ChannelOpenError as exc:
             raise _Failure("command", f"{address_of(target)} would not open a session: {exc.reason}") from None
-        link.reader, link.reader_port = reader, target.service_port
+        link.reader, link.reader_port, link.reader_is_perl = reader, target.service_port, not link.no_perl
 
     # ------------------------------------------------------------------ one host
 
@@ -454,7 +473,7 @@ class SshSource:
                     if reused:
                         output, status, stderr = await link.reader.ask(seq)
                     else:
-                        output, status, stderr = await link.reader.first_answer()
+                        output, status, stderr = await self._first_answer(link, target)
             except _ReaderGone:
                 gone_conn = link.dropped
                 exit_status = link.reader.exit_status if link.reader else None

@@ -176,7 +176,7 @@ class DemoInstance:
 
         port = self.service_port
         texts = {command.count_command(port)}
-        for name in ("oneshot_command", "reader_command"):
+        for name in ("oneshot_command", "reader_command", "sh_reader_command"):
             make = getattr(command, name, None)
             if make is not None:
                 texts.add(make(port))
