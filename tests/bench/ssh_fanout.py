@@ -11,8 +11,10 @@ handshake without the proxy, so each new connection is one round trip cheaper th
 network -- for the seed's loop and for wsfleet alike. The proxy runs at nice -10 (when allowed): it
 plays the network, which the hosts' CPU load must not slow down.
 
-Every row runs the same remote count (wsfleet's `count_command`) against a port holding K real
-connections, and every answer is checked to be exactly K. Rows:
+Every row counts the same port holding K real connections, and every answer is checked to be
+exactly K: the seed loop runs wsfleet's one-shot `count_command` (sh + `ss`), wsfleet its count
+loop (`reader_command`: perl over netlink here). Both log in with the same ed25519 key (the seed's
+script loads an RSA key per host, which would only make its loop slower). Rows:
 - seed loop: paramiko, per host: load the key, connect (AutoAddPolicy, as the seed), exec, read,
   close -- one host after the other, as the seed's script does;
 - wsfleet first sweep: a fresh SshSource with the product defaults (concurrency 100, timeout 3 s,
