@@ -33,30 +33,23 @@ def address_of(target: CountTarget) -> str | None:
     return f"{host}:{target.ssh_port}"
 
 
-def measured(target: CountTarget, connections: int, *, latency_ms: float | None = None,
-             age_s: float | None = None, address: str | None = None) -> InstanceCount:
+def _row(target: CountTarget, address: str | None, **fields) -> InstanceCount:
+    """A row for `target`: its identity and state, plus what the source found."""
     return InstanceCount(
         instance_id=target.instance_id,
         az=target.az,
         address=address if address is not None else address_of(target),
         lifecycle=target.lifecycle,
         health=target.health,
-        connections=connections,
-        latency_ms=latency_ms,
-        age_s=age_s,
+        **fields,
     )
+
+
+def measured(target: CountTarget, connections: int, *, latency_ms: float | None = None,
+             age_s: float | None = None, address: str | None = None) -> InstanceCount:
+    return _row(target, address, connections=connections, latency_ms=latency_ms, age_s=age_s)
 
 
 def failed(target: CountTarget, error: CountError, detail: str | None = None, *,
            latency_ms: float | None = None, address: str | None = None) -> InstanceCount:
-    return InstanceCount(
-        instance_id=target.instance_id,
-        az=target.az,
-        address=address if address is not None else address_of(target),
-        lifecycle=target.lifecycle,
-        health=target.health,
-        connections=None,
-        error=error,
-        latency_ms=latency_ms,
-        detail=detail,
-    )
+    return _row(target, address, connections=None, error=error, latency_ms=latency_ms, detail=detail)

@@ -207,6 +207,17 @@ def fmt_int(n: int | float | None) -> str:
     return f"{round(n):,}"
 
 
+def fmt_short(n: int | float | None, *, whole_k_from: float = 10_000) -> str:
+    """A count in a few characters: 950, 1.5k, and whole thousands (12k) from `whole_k_from` on."""
+    if n is None:
+        return "—"
+    if abs(n) >= whole_k_from:
+        return f"{n / 1000:.0f}k"
+    if abs(n) >= 1000:
+        return f"{n / 1000:.1f}k"
+    return f"{n:.0f}"
+
+
 def fmt_delta(delta: float | None) -> str:
     if delta is None:
         return ""

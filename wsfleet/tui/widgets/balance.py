@@ -10,7 +10,7 @@ from textual.widget import Widget
 from wsfleet.balance import DEFAULT_MAX_SKEW, verdict
 from wsfleet.model import BalanceStats, GroupState
 from wsfleet.tui.styling import role_styles
-from wsfleet.tui.view import ERROR, FLAG_SYMBOL, MUTED, OK, WARNING, fmt_int
+from wsfleet.tui.view import ERROR, FLAG_SYMBOL, MUTED, OK, WARNING, fmt_int, fmt_short
 
 
 @dataclass
@@ -25,13 +25,7 @@ class BalanceState:
 
 
 def _short(n: float | None) -> str:
-    if n is None:
-        return "—"
-    if abs(n) >= 100_000:
-        return f"{n / 1000:.0f}k"
-    if abs(n) >= 1000:
-        return f"{n / 1000:.1f}k"
-    return f"{n:.0f}"
+    return fmt_short(n, whole_k_from=100_000)  # "12.3k": the strip has room for one decimal up to 99.9k
 
 
 class BalanceStrip(Widget):

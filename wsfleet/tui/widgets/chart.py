@@ -11,9 +11,8 @@ from rich.text import Text
 from textual.widget import Widget
 
 from wsfleet.model import FleetConfig, FleetStatus
-from wsfleet.scaling import step_for
+from wsfleet.scaling import live_steps, step_for
 from wsfleet.tui.styling import plotext_color, role_styles
-from wsfleet.scaling import live_steps
 from wsfleet.tui.view import (
     ERROR,
     MUTED,
@@ -26,6 +25,7 @@ from wsfleet.tui.view import (
     InstanceRow,
     alarm_states,
     fmt_int,
+    fmt_short,
     fmt_step,
     high_alarm_params,
     latest,
@@ -43,14 +43,6 @@ class ChartData:
     status: FleetStatus | None = None
     rows: Sequence[InstanceRow] = field(default_factory=tuple)
     window_minutes: int = 60
-
-
-def _short(n: float) -> str:
-    if abs(n) >= 10_000:
-        return f"{n / 1000:.0f}k"
-    if abs(n) >= 1000:
-        return f"{n / 1000:.1f}k"
-    return f"{n:.0f}"
 
 
 class ChartPlot(Widget):
@@ -139,7 +131,7 @@ class ChartPlot(Widget):
         plt.ylim(max(lo - pad, 0), hi + pad)
         left = min(xs[start], -period_min)
         plt.xlim(left, 0)
-        plt.yticks([lp.threshold, hp.threshold], [_short(lp.threshold), _short(hp.threshold)])
+        plt.yticks([lp.threshold, hp.threshold], [fmt_short(lp.threshold), fmt_short(hp.threshold)])
         ticks = _time_ticks(left)
         plt.xticks(ticks, [_tick_label(t) for t in ticks])
         return Text.from_ansi(plt.build(), no_wrap=True)
