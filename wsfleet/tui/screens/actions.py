@@ -541,8 +541,8 @@ class ThresholdsScreen(ActionScreen):
         except (ConfigError, ValueError) as exc:
             return Text(f"\nwhat-if: cannot replay this window ({exc}).", style=s[MUTED])
         c, p = result.current, result.proposed
-        minutes = len(series.values) * series.period / 60
-        t = Text(f"\nwhat-if, last {minutes:g} min replayed: ", style=s[MUTED])
+        minutes = max(1, round(len(series.values) * series.period / 60))  # 361 ten-second points: "60 min"
+        t = Text(f"\nwhat-if, last {minutes} min replayed: ", style=s[MUTED])
         t.append(f"scale-outs {c.scale_outs} → {p.scale_outs}, scale-ins {c.scale_ins} → {p.scale_ins}, ")
         t.append(f"flaps {len(c.flaps)} → {len(p.flaps)}", style=s[ERROR] if len(p.flaps) > len(c.flaps) else "")
         if c.peak_per_instance is not None and p.peak_per_instance is not None:
