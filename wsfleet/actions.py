@@ -456,10 +456,9 @@ def _raise_first(problems: list[str], error: type[WsfleetError] = ConfigError) -
 
 
 def _read_group(session, fleet: FleetConfig) -> GroupState:
-    """Sizes and instance lifecycles: one DescribeAutoScalingGroups (no EC2 call: no addresses needed)."""
     from wsfleet.aws import fleet as aws_fleet
 
-    return aws_fleet.group_from_aws(aws_fleet.describe_group(session, fleet.asg))
+    return aws_fleet.read_group_sizes(session, fleet.asg)
 
 
 def plan_provision(session: Any, fleet: FleetConfig, *, now: datetime | None = None) -> Plan:
@@ -802,10 +801,9 @@ def plan_warm_pool(session: Any, fleet: FleetConfig, **fields: Any) -> Plan:
         raise UsageError(f"reuse on scale-in must be true or false, not {fields['reuse_on_scale_in']!r}.")
 
     group = _read_group(session, fleet)
-    current = aws_warm_pool.read_warm_pool(session, fleet.asg)
+    current = aws_warm_pool.read_warm_pool(session, fleet.asg, with_addresses=False)  # the pool's settings only
     if current is not None:
-        cap = current.max_prepared_capacity
-        base = WarmPoolConfig(current.min_size, None if cap is None or cap < 0 else cap, current.pool_state, current.reuse_on_scale_in)
+        base = WarmPoolConfig(current.min_size, current.max_prepared_capacity, current.pool_state, current.reuse_on_scale_in)
     else:
         base = fleet.warm_pool or WarmPoolConfig()
     wanted = replace(base, **fields)
@@ -843,7 +841,7 @@ class _State:
         if change.resource == "group":
             from wsfleet.aws import fleet as aws_fleet
 
-            return group_fields(self._once("group", lambda: aws_fleet.group_from_aws(aws_fleet.describe_group(s, asg))))
+            return group_fields(self._once("group", lambda: aws_fleet.read_group_sizes(s, asg)))
         if change.resource == "alarm":
             from wsfleet.aws import alarms as aws_alarms
 
@@ -857,7 +855,7 @@ class _State:
         if change.resource == "warm pool":
             from wsfleet.aws import warm_pool as aws_warm_pool
 
-            found = self._once("warm pool", lambda: aws_warm_pool.read_warm_pool(s, asg))
+            found = self._once("warm pool", lambda: aws_warm_pool.read_warm_pool(s, asg, with_addresses=False))
             return warm_pool_fields(found) if found else None
         if change.resource == "scheduled action":
             from wsfleet.aws import schedule as aws_schedule
@@ -877,10 +875,6 @@ def _mismatch(intended: Mapping[str, Any] | None, actual: Mapping[str, Any] | No
     return "; ".join(wrong) or None
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _caller(session: Any) -> str | None:
     try:
         return session.caller_arn() if session is not None else None
@@ -891,7 +885,7 @@ def _caller(session: Any) -> str | None:
 def _audit_entry(plan: Plan, result: str, error: str | None, results: Sequence[ChangeResult], arns: Mapping[str, str]) -> dict[str, Any]:
     pending = plan.pending
     return {
-        "time": _now_iso(),
+        "time": _iso(datetime.now(timezone.utc)),
         "caller": _caller(plan.session),
         "fleet": plan.fleet,
         "asg": plan.asg,

@@ -21,6 +21,11 @@ def read_group(session: AwsSession, asg: str) -> GroupState:
     return group_from_aws(raw, described)
 
 
+def read_group_sizes(session: AwsSession, asg: str) -> GroupState:
+    """The group's sizes and instance lifecycles: one DescribeAutoScalingGroups, no EC2 call (no addresses)."""
+    return group_from_aws(describe_group(session, asg))
+
+
 def describe_group(session: AwsSession, asg: str) -> dict[str, Any]:
     """The raw DescribeAutoScalingGroups entry for `asg`; AwsError naming group and region when absent."""
     with aws_errors(f"reading Auto Scaling group {asg}"):

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
+from wsfleet.aws._time import as_utc as _utc
 from wsfleet.aws.errors import aws_errors
 from wsfleet.aws.session import AwsSession
 from wsfleet.model import FleetConfig, MetricSeries
@@ -108,10 +109,6 @@ def _get_metric_data(
         if not page.get("NextToken"):
             return out
         params["NextToken"] = page["NextToken"]
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
 
 
 def _floor(at: datetime, period: int) -> datetime:

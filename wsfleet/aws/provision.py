@@ -226,7 +226,7 @@ def read_state(session: Any, fleet: FleetConfig) -> ProvisionState:
     from wsfleet.aws import fleet as aws_fleet
 
     return ProvisionState(
-        group=aws_fleet.group_from_aws(aws_fleet.describe_group(session, fleet.asg)),  # sizes only: no EC2 call
+        group=aws_fleet.read_group_sizes(session, fleet.asg),
         policies=policies.read_policies(session, fleet.asg),
         alarms=alarms.read_alarms(session, [fleet.high_alarm_name, fleet.low_alarm_name]),
         warm_pool=warm_pool.read_warm_pool(session, fleet.asg, with_addresses=False) if fleet.warm_pool is not None else None,

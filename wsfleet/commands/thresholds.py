@@ -49,7 +49,7 @@ def _simulate(args: Any, ctx: Any) -> int:
 
     fleet = ctx.fleet
     session = ctx.aws(fleet)
-    group = aws_fleet.read_group(session, fleet.asg)
+    group = aws_fleet.read_group_sizes(session, fleet.asg)  # sizes only: no EC2 call
     current = whatif.WhatIfConfig.from_fleet(fleet, min_size=group.min_size, max_size=group.max_size)
     # "current" is what AWS has now, where it differs from the config
     live = aws_alarms.read_alarms(session, [fleet.high_alarm_name, fleet.low_alarm_name])
