@@ -491,13 +491,6 @@ def check_missing_data(fleet: FleetConfig, status: FleetStatus) -> list[Finding]
     return out
 
 
-def _live_steps(status: FleetStatus) -> tuple[float, tuple[StepRange, ...]] | None:
-    alarm, policy = status.high_alarm, status.scale_out_policy
-    if alarm is None or policy is None or not policy.steps:
-        return None
-    return alarm.threshold, scaling.to_absolute(alarm.threshold, policy.steps)
-
-
 def check_steps(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
     """Steps contiguous, non-overlapping, starting at the threshold, open-ended (rule 1)."""
     so = fleet.scale_out
@@ -514,7 +507,7 @@ def check_steps(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
             ))
         else:
             try:
-                threshold, absolute = _live_steps(status)  # type: ignore[misc]
+                threshold, absolute, _ = scaling.live_steps(fleet, status)  # alarm and policy with steps: AWS's
                 problems = scaling.validate_steps(threshold, absolute)
             except Exception as exc:  # bounds AWS holds but no absolute reading fits
                 threshold, absolute, problems = status.high_alarm.threshold, (), [str(exc)]
@@ -533,7 +526,7 @@ def check_steps(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
     if cfg_problems:
         out.append(Finding(
             "steps", "error",
-            f"the configured steps: " + "; ".join(cfg_problems),
+            "the configured steps: " + "; ".join(cfg_problems),
             "the first step must start at the threshold and the steps must be contiguous, or provision writes a policy AWS rejects",
             _snippet(fleet, "scale_out", f"threshold = {int(so.threshold)}", _steps_toml(so.steps)),
             subject=_section(fleet, "scale_out"),
@@ -729,8 +722,7 @@ def check_warm_pool(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
             snippet + "\n" + _provision_fix(), subject=fleet.asg,
         )]
     prepared_max = wp.max_prepared_capacity if wp.max_prepared_capacity is not None else g.max_size
-    # AWS sizes the pool as max prepared capacity minus desired, never below the pool's min size
-    size = max(wp.min_size, prepared_max - g.desired)
+    size = scaling.warm_pool_size(min_size=wp.min_size, max_prepared=wp.max_prepared_capacity, desired=g.desired, max_size=g.max_size)
     warmed = [i for i in wp.instances if i.lifecycle.startswith("Warmed:")]
     seen = f"; {len(warmed)} warm now" if wp.instances else ""
     if size < first_add:

@@ -177,6 +177,13 @@ def live_steps(fleet: FleetConfig, status: FleetStatus | None) -> tuple[float, t
     return threshold, tuple(fleet.scale_out.steps), "config"
 
 
+def warm_pool_size(*, min_size: int, max_prepared: int | None, desired: int, max_size: int) -> int:
+    """Instances AWS keeps in a warm pool: (max prepared capacity, or MaxSize when unset) minus
+    desired, never below the pool's min size."""
+    ceiling = max_size if max_prepared is None else max_prepared
+    return max(min_size, ceiling - desired, 0)
+
+
 def step_for(value: float, threshold: float, steps: Sequence[StepRange]) -> StepRange | None:
     """The step a scale-out alarm at `value` executes, or None below the threshold / outside every step.
 

@@ -434,11 +434,15 @@ class SshSource:
         await self._open(link, target)
         return await link.reader.first_answer()
 
-    async def _open(self, link: _Link, target: CountTarget) -> None:
+    async def _ensure_connected(self, link: _Link, target: CountTarget) -> None:
+        """The host's kept connection, (re)opened when missing or dropped, through the jump host if any."""
         if not link.connected():
             link.close()
             extra = {"tunnel": await self._tunnel()} if self._jump is not None else {}
             await self._connect(link, target.host, target.ssh_port, **extra)
+
+    async def _open(self, link: _Link, target: CountTarget) -> None:
+        await self._ensure_connected(link, target)
         if link.reader is not None:
             link.reader.close()
         link.reader = None
@@ -557,10 +561,7 @@ class SshSource:
         try:
             async with self._slots:
                 async with asyncio.timeout(timeout or self._timeout):
-                    if not link.connected():
-                        link.close()
-                        extra = {"tunnel": await self._tunnel()} if self._jump is not None else {}
-                        await self._connect(link, target.host, target.ssh_port, **extra)
+                    await self._ensure_connected(link, target)
                     result = await link.conn.run(command, check=False, encoding="utf-8", errors="replace")
         except AssertionError:
             raise

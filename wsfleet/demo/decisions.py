@@ -13,6 +13,7 @@ from typing import Sequence
 
 from wsfleet.demo.scenarios import DemoTiming
 from wsfleet.model import StepRange
+from wsfleet.scaling import warm_pool_size  # noqa: F401  (the engine's pool target: one rule, in scaling)
 
 COMPARISON_WORDS = {
     "GreaterThanOrEqualToThreshold": "greater than or equal to",
@@ -96,12 +97,6 @@ def simple_scale_in(
     if target >= desired:
         return CapacityDecision(None, f"at min size {min_size}")
     return CapacityDecision(target, f"{target - desired}")
-
-
-def warm_pool_size(*, min_size: int, max_prepared: int | None, desired: int, max_size: int) -> int:
-    """Instances the warm pool should hold: (max prepared, or MaxSize) minus desired, at least MinSize."""
-    ceiling = max_size if max_prepared is None else max_prepared
-    return max(min_size, ceiling - desired, 0)
 
 
 def boot_time(origin: str, timing: DemoTiming) -> float:

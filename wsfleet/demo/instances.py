@@ -102,6 +102,7 @@ class DemoInstance:
     def __init__(self, instance_id: str, sockets: InstanceSockets, keys: DemoKeys, *, silent_after: float | None = None) -> None:
         self.instance_id = instance_id
         self.silent_after = silent_after  # the demo config's doctor.silent_after: doctor's facts script carries it
+        self._allowed: frozenset[str] | None = None
         self.sockets = sockets
         self.service_port = sockets.service_port
         self.ssh_port = sockets.ssh_port
@@ -171,24 +172,19 @@ class DemoInstance:
 
     def allowed_commands(self) -> frozenset[str]:
         """The fixed texts wsfleet sends for this instance's port: the count (one-shot, or the
-        reader loop the SSH source keeps open) and doctor's read-only facts script."""
-        from wsfleet.counts import command
-
-        port = self.service_port
-        texts = {command.count_command(port)}
-        for name in ("oneshot_command", "reader_command", "sh_reader_command"):
-            make = getattr(command, name, None)
-            if make is not None:
-                texts.add(make(port))
-        try:
+        loops the SSH source keeps open) and doctor's read-only facts script. Built once: the port
+        and `silent_after` are fixed for the instance's life."""
+        if self._allowed is None:
+            from wsfleet.counts import command
             from wsfleet.instance_facts import remote_command
 
-            texts.add(remote_command(port))
+            port = self.service_port
+            texts = {command.count_command(port), command.oneshot_command(port), command.reader_command(port),
+                     command.sh_reader_command(port), remote_command(port)}
             if self.silent_after is not None:
                 texts.add(remote_command(port, self.silent_after))
-        except ImportError:
-            pass
-        return frozenset(texts)
+            self._allowed = frozenset(texts)
+        return self._allowed
 
     async def _run_command(self, process: asyncssh.SSHServerProcess) -> None:
         task = asyncio.current_task()

@@ -23,8 +23,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from wsfleet.errors import ConfigError, WsfleetError
 from wsfleet.model import FleetStatus, POOL_STATES, StepRange
+from wsfleet.scaling import live_steps, warm_pool_size
 from wsfleet.tui.styling import role_styles
-from wsfleet.scaling import live_steps
 from wsfleet.tui.view import ERROR, MUTED, OK, WARNING, fmt_int, fmt_step, latest, low_alarm_params
 
 
@@ -599,9 +599,8 @@ class WarmPoolScreen(ActionScreen):
         s = self.styles_map
         g = self.status.group
         t = Text()
-        # AWS: the pool holds max(min size, max prepared capacity − desired); no cap means MaxSize
         cap = f["max_prepared_capacity"] if f["max_prepared_capacity"] is not None else g.max_size
-        size = max(f["min_size"], cap - g.desired)
+        size = warm_pool_size(min_size=f["min_size"], max_prepared=f["max_prepared_capacity"], desired=g.desired, max_size=g.max_size)
         cap_name = "max prepared" if f["max_prepared_capacity"] is not None else "MaxSize"
         t.append(f"the pool holds max(min {f['min_size']}, {cap_name} {cap} − desired {g.desired}) = {size} {f['pool_state'].lower()} instance{'s' if size != 1 else ''}", style=s[MUTED])
         if f["pool_state"] == "Running":
