@@ -123,12 +123,9 @@ class SsmSource:
                     return measured(target, parse_count(full), latency_ms=latency_ms)
                 except CountParseError as exc:
                     return failed(target, "parse", f"{where}: {exc}", latency_ms=latency_ms)
-        if details in ("DeliveryTimedOut", "ExecutionTimedOut") or status == "TimedOut":
-            return failed(target, "timeout", f"{where}: {details}", latency_ms=latency_ms)
-        if details == "Undeliverable":
-            return failed(target, "not-found", f"{where}: undeliverable (the SSM agent is not running, or the instance is gone)", latency_ms=latency_ms)
-        if details == "AccessDenied":
-            return failed(target, "auth", f"{where}: access denied to run the command", latency_ms=latency_ms)
+        failure = _delivery_failure(status, details, where)
+        if failure is not None:
+            return failed(target, *failure, latency_ms=latency_ms)
         tail = stderr.strip()[-200:]
         return failed(target, "command", f"{where}: {details or 'failed'} (exit {code})" + (f": {tail}" if tail else ""), latency_ms=latency_ms)
 
@@ -231,12 +228,9 @@ class SsmSource:
         status = invocation.get("Status", "")
         details = invocation.get("StatusDetails", "") or status
         plugin = (invocation.get("CommandPlugins") or [{}])[0]
-        if details in ("DeliveryTimedOut", "ExecutionTimedOut") or status == "TimedOut":
-            return CommandOutput(error="timeout", detail=f"{where}: {details}")
-        if details == "Undeliverable":
-            return CommandOutput(error="not-found", detail=f"{where}: undeliverable (the SSM agent is not running, or the instance is gone)")
-        if details == "AccessDenied":
-            return CommandOutput(error="auth", detail=f"{where}: access denied to run the command")
+        failure = _delivery_failure(status, details, where)
+        if failure is not None:
+            return CommandOutput(error=failure[0], detail=failure[1])
         if status in ("Cancelled", "Cancelling"):
             return CommandOutput(error="command", detail=f"{where}: the command was cancelled")
         stdout, _, stderr = (plugin.get("Output") or "").partition(_ERROR_MARK)
@@ -247,3 +241,14 @@ class SsmSource:
 
     async def aclose(self) -> None:
         pass
+
+
+def _delivery_failure(status: str, details: str, where: str) -> tuple[str, str] | None:
+    """(error kind, detail) when SSM could not run the command on the instance at all; None otherwise."""
+    if details in ("DeliveryTimedOut", "ExecutionTimedOut") or status == "TimedOut":
+        return "timeout", f"{where}: {details}"
+    if details == "Undeliverable":
+        return "not-found", f"{where}: undeliverable (the SSM agent is not running, or the instance is gone)"
+    if details == "AccessDenied":
+        return "auth", f"{where}: access denied to run the command"
+    return None
