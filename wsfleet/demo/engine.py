@@ -174,7 +174,7 @@ class ScalingEngine:
         alarms = aws_alarms.read_alarms(self.session, names)
         if not alarms:
             return []
-        policies = aws_policies.read_policies(self.session, self.fleet.asg)
+        policies: Mapping[str, ScalingPolicy] | None = None  # read only when an alarm is in ALARM
         events: list[str] = []
         for name in names:
             alarm = alarms.get(name)
@@ -205,6 +205,8 @@ class ScalingEngine:
             self.state.alarm_states[name] = state
             if state == "ALARM":
                 value = points[-1][1] if points else None
+                if policies is None:
+                    policies = aws_policies.read_policies(self.session, self.fleet.asg)
                 events += self._run_policies(alarm, value, policies, now)
         return events
 
