@@ -11,7 +11,6 @@ workers; `sweep` and `aclose` are coroutines on the UI's event loop (asyncssh is
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -50,10 +49,6 @@ class FleetService:
             self._session = AwsSession(self.fleet)
         return self._session
 
-    @property
-    def api_calls(self) -> int:
-        return int(getattr(self._session, "api_calls", 0) or 0)
-
     # ------------------------------------------------------------------ reads (blocking)
 
     def read_status(self, window_minutes: int = 60) -> FleetStatus:
@@ -91,10 +86,7 @@ class FleetService:
         if self._source is None:
             from wsfleet.counts import open_source
 
-            source = open_source(self.fleet, self.session, self.fleet.counts.source)
-            if inspect.isawaitable(source):
-                source = await source
-            self._source = source
+            self._source = open_source(self.fleet, self.session)
         return self._source
 
     async def aclose(self) -> None:
@@ -152,13 +144,11 @@ class FleetDirectory:
         app_config: AppConfig,
         *,
         read_only: bool = False,
-        resolve: Callable[[str], FleetConfig] | None = None,
         sessions: Callable[[FleetConfig], Any] | None = None,
         overrides: dict[str, str] | None = None,
     ) -> None:
         self.app_config = app_config
         self.read_only = read_only
-        self._resolve = resolve or (lambda name: self._with_overrides(self.app_config.fleets[name]))
         self._sessions = sessions
         self._overrides = {k: v for k, v in (overrides or {}).items() if v}
         self._services: dict[str, FleetService] = {}
@@ -168,7 +158,7 @@ class FleetDirectory:
     def from_context(cls, ctx: Any) -> "FleetDirectory":
         """Fleets as the CLI sees them: --profile/--region/--endpoint-url applied, sessions from ctx."""
         overrides = {"profile": ctx.profile, "region": ctx.region, "endpoint_url": ctx.endpoint_url}
-        return cls(ctx.app_config, read_only=ctx.read_only, resolve=ctx.fleet_config, sessions=ctx.aws, overrides=overrides)
+        return cls(ctx.app_config, read_only=ctx.read_only, sessions=ctx.aws, overrides=overrides)
 
     def names(self) -> list[str]:
         return list(self.app_config.fleets)
@@ -180,7 +170,7 @@ class FleetDirectory:
 
     def service(self, name: str) -> FleetService:
         if name not in self._services:
-            fleet = self._resolve(name)
+            fleet = self._with_overrides(self.app_config.fleets[name])  # the config as last (re-)read
             session = self._sessions(fleet) if self._sessions else None
             self._services[name] = FleetService(fleet, read_only=self.read_only, session=session, audit_path=self.app_config.audit_log)
         return self._services[name]

@@ -374,7 +374,8 @@ class DashboardScreen(Screen):
         self.sweep_failed_now = False
         table = self.query_one(InstanceTable)
         table.resort()
-        self._refresh_panels()
+        if self.chart_view == VIEW_DISTRIBUTION:  # the status-only panels were drawn when the status came
+            self._refresh_panels()
         self._end_cycle()
 
     def on_worker_state_changed(self, event) -> None:

@@ -15,7 +15,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
-from wsfleet.balance import DEFAULT_MAX_SKEW, balance_stats, serving
+from wsfleet.balance import DEFAULT_MAX_SKEW, balance_stats, serving, sweep_balance
 from wsfleet.model import BalanceStats, Instance, InstanceCount
 from wsfleet.tui.styling import role_styles, styled
 from wsfleet.tui.view import COLUMN_KEYS, COLUMNS, Cell, InstanceRow, Judgement, judge, matches, row_cells, sort_value
@@ -117,8 +117,7 @@ class InstanceTable(DataTable):
 
     def render_rows(self, *, force: bool = False, resort: bool = False) -> None:
         rows = self.rows_by_id
-        # the balance is over the serving instances only, as `wsfleet check` computes it
-        self.stats = balance_stats([r.connections if not r.error else None for r in rows.values() if serving(r)])
+        self.stats = sweep_balance(rows.values())  # serving instances only, as `wsfleet check` computes it
         mean = self.stats.mean
         capacity, max_skew, now, styles = self.capacity, self.max_skew, self.now, self._styles
         present = self.rows
