@@ -52,7 +52,7 @@ def _free_ports(n: int) -> list[int]:
 
 class Sshd:
     def __init__(self, authorized_keys: list[str], ports: int | list[int] = 1, *, clean_shell: bool = False,
-                 workdir: str | os.PathLike | None = None) -> None:
+                 workdir: str | os.PathLike | None = None, log_level: str = "ERROR") -> None:
         chosen = list(ports) if isinstance(ports, (list, tuple)) else None
         ports = len(chosen) if chosen is not None else ports
         if not 1 <= ports <= MAX_LISTEN:
@@ -69,6 +69,7 @@ class Sshd:
         self.authorized_keys.write_text("".join(k.strip() + "\n" for k in authorized_keys))
         self.config = self.dir / "sshd_config"
         self.clean_shell = clean_shell
+        self.log_level = log_level
         self.proc: subprocess.Popen | None = None
         self.new_host_key()
 
@@ -103,7 +104,7 @@ class Sshd:
             "PrintMotd no",
             "PrintLastLog no",
             "UseDNS no",
-            "LogLevel ERROR",
+            f"LogLevel {self.log_level}",
         ]
         if self.clean_shell:
             lines.append("SetEnv SHLVL=1")
@@ -136,6 +137,19 @@ class Sshd:
                     raise RuntimeError(f"sshd did not listen on {sorted(pending)} within 10 s")
                 time.sleep(0.05)
         return self
+
+    def auth_requests(self) -> list[str]:
+        """The user-auth requests sshd saw, in order, from its log (LogLevel DEBUG2 or more):
+        "none", "query" (a public key without a signature) or "signed" (a public key, signed)."""
+        seen = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if "userauth-request for user" in line and line.split(" method ")[-1].startswith("none"):
+                seen.append("none")
+            elif "querying public key" in line:
+                seen.append("query")
+            elif "attempting public key" in line:
+                seen.append("signed")
+        return seen
 
     def _descendants(self) -> list[int]:
         """PIDs of the per-connection sshd processes under our daemon."""
@@ -241,7 +255,7 @@ def sshd(client_key):
             pytest.fail("sshd is required under CI (install openssh-server)")
         pytest.skip("OpenSSH sshd is not installed")
     _, key = client_key
-    daemon = Sshd([key.export_public_key("openssh").decode()], ports=2)
+    daemon = Sshd([key.export_public_key("openssh").decode()], ports=2, log_level="DEBUG2")  # DEBUG2: auth_requests()
     try:
         daemon.start()
         yield daemon

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import time
+
 import pytest
 
 from tests.helpers.asyncssh_hosts import SshTestHosts, write_client_key
@@ -56,6 +60,24 @@ def target(n: int, port: int, service_port: int, host: str | None = "127.0.0.1")
 
 async def sweep(source, targets) -> dict:
     return {row.instance_id: row async for row in source.sweep(targets)}
+
+
+@pytest.fixture
+def ssh_agent(tmp_path, client_key, monkeypatch):
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.02)
+        subprocess.run(["ssh-add", str(client_key[0])], env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
+                       check=True, capture_output=True)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        yield sock
+    finally:
+        agent.terminate()
+        agent.wait(5)
 
 
 from tests.helpers.sshd import sshd  # noqa: E402,F401  (fixture)

@@ -146,3 +146,59 @@ async def test_aes_gcm_is_preferred_and_a_ciphers_line_in_the_ssh_config_wins(ss
                 assert _cipher(source) == expected
             finally:
                 await source.aclose()
+
+
+# ---------------------------------------------------------------- logins in one round trip (ssh_auth)
+
+
+async def _count_once(fleet, sshd, **options) -> int | None:
+    with ConnHolder(count=2) as held:
+        t = target(0, sshd.ports[0], held.port)
+        source = login(fleet, **options)
+        try:
+            row = (await sweep(source, [t]))[t.instance_id]
+        finally:
+            await source.aclose()
+    assert row.error is None, row.detail
+    return row.connections
+
+
+async def test_a_key_file_logs_in_with_one_signed_request_and_no_none_or_query(sshd, fleet):
+    fleet.trust(sshd)
+    assert await _count_once(fleet, sshd) == 2
+    assert sshd.auth_requests() == ["signed"]
+
+
+async def test_a_key_the_server_refuses_is_followed_by_the_next_key_signed_at_once(sshd, fleet, tmp_path, monkeypatch):
+    from tests.helpers.asyncssh_hosts import write_client_key
+
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    wrong, _ = write_client_key(tmp_path / "home")
+    wrong.rename(home / ".ssh" / "id_ed25519")  # the default keys, in asyncssh's order: the refused one first
+    (home / ".ssh" / "id_ecdsa").write_bytes(fleet.key_path.read_bytes())
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    fleet.trust(sshd)
+    assert await _count_once(fleet, sshd, key=None) == 2
+    assert sshd.auth_requests() == ["signed", "signed"]
+
+
+async def test_a_key_held_by_the_agent_is_queried_before_it_is_signed(ssh_agent, sshd, fleet, monkeypatch):
+    monkeypatch.setenv("HOME", str(fleet.tmp))  # no key files: the agent's key only
+    fleet.trust(sshd)
+    assert await _count_once(fleet, sshd, key=None) == 2
+    assert sshd.auth_requests() == ["query", "signed"]
+
+
+async def test_other_asyncssh_connections_in_the_process_keep_the_stock_login(sshd, fleet, client_key):
+    import asyncssh
+
+    from wsfleet.counts import ssh_auth
+
+    assert ssh_auth.install(), "this asyncssh lost the hooks ssh_auth needs: logins take two round trips more"
+    conn = await asyncssh.connect("127.0.0.1", sshd.ports[0], username=getpass.getuser(), client_keys=[str(client_key[0])],
+                                  known_hosts=asyncssh.import_known_hosts(sshd.known_hosts_lines()))
+    conn.close()
+    await conn.wait_closed()
+    assert sshd.auth_requests() == ["none", "query", "signed"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import time
 
 import pytest
@@ -401,24 +400,6 @@ async def test_the_users_ssh_config_supplies_hostname_port_user_and_key(tmp_path
         finally:
             await source.aclose()
     assert {r.connections for r in rows.values()} == {3}, rows
-
-
-@pytest.fixture
-def ssh_agent(tmp_path, client_key, monkeypatch):
-    sock = tmp_path / "agent.sock"
-    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            if sock.exists():
-                break
-            time.sleep(0.02)
-        subprocess.run(["ssh-add", str(client_key[0])], env={**os.environ, "SSH_AUTH_SOCK": str(sock)},
-                       check=True, capture_output=True)
-        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
-        yield sock
-    finally:
-        agent.terminate()
-        agent.wait(5)
 
 
 async def test_the_ssh_agent_authenticates_when_no_key_is_configured(ssh_agent, hosts, fleet, monkeypatch):

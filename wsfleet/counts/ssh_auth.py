@@ -1,0 +1,84 @@
+"""Public-key login in one round trip instead of three, for wsfleet's own SSH connections.
+
+asyncssh, like OpenSSH's client, spends two round trips before it authenticates: a `none` request
+(to learn which methods the server allows) and, for each key, a query without a signature (to
+learn whether the server would take that key). RFC 4252 allows a client to skip both: start with
+`publickey` and send the signature at once (section 7: "the client MAY ... send the signature
+directly"); paramiko has always done so. A server that doesn't take the key, or doesn't allow
+public keys, answers as it would have anyway: USERAUTH_FAILURE with the methods it allows, and
+asyncssh goes on from there as usual (the next key, the agent).
+
+On a fleet each new connection (first sweep, reconnect, bastion) saves two round trips of about
+eight, and sshd does two fewer auth requests (measured here against OpenSSH 9.2: 16 instead of
+19 ms of sshd CPU for a login plus one exec).
+
+Not for every key: a key held by the SSH agent is still queried first, so the agent isn't asked
+to sign for keys the server will refuse, and a security key (`sk-` algorithms) is never asked for
+a touch the server will refuse. Only connections whose client object asks for it (`enable`) use
+this; every other asyncssh connection in the process keeps the stock behaviour.
+
+This leans on two asyncssh internals (the client's first method list and the public-key auth's
+start); `install()` checks both and leaves asyncssh as it is when either is missing, so an
+asyncssh release that changes them costs the round trips, not the login.
+"""
+
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
+
+_FLAG = "_wsfleet_sign_first"
+_installed: bool | None = None
+
+
+def _sign_at_once(keypair) -> bool:
+    """A key in a local file (not the agent's, not a security key) is signed without a query."""
+    from asyncssh.public_key import SSHLocalKeyPair
+
+    return isinstance(keypair, SSHLocalKeyPair) and not keypair.algorithm.startswith(b"sk-")
+
+
+def install() -> bool:
+    """Put the sign-first public-key auth in asyncssh's method table (once). False when this
+    asyncssh lacks what it needs; then nothing changes."""
+    global _installed
+    if _installed is not None:
+        return _installed
+    try:
+        from asyncssh import auth
+        from asyncssh.packet import Boolean, String
+
+        stock = auth._client_auth_handlers[b"publickey"]
+        needed = (stock._start, stock._send_signed_request, auth.ClientAuth.send_request)
+    except (ImportError, AttributeError, KeyError):
+        log.info("asyncssh has no sign-first hook here; public-key logins take the stock round trips")
+        _installed = False
+        return False
+    del needed
+
+    class _SignFirstPublicKeyAuth(stock):
+        async def _start(self) -> None:
+            if not getattr(self._conn, _FLAG, False):
+                return await super()._start()
+            self._keypair = await self._conn.public_key_auth_requested()
+            if self._keypair is None:
+                self._conn.try_next_auth(next_method=True)
+            elif _sign_at_once(self._keypair):
+                await self._send_signed_request()
+            else:  # the stock query, unsigned
+                await self.send_request(Boolean(False), String(self._keypair.algorithm), String(self._keypair.public_data))
+
+    auth._client_auth_handlers[b"publickey"] = _SignFirstPublicKeyAuth
+    _installed = True
+    return True
+
+
+def enable(conn) -> bool:
+    """Called from the client object's `begin_auth`: this connection starts with `publickey`
+    (no `none` request) and signs local keys at once. False when the hook isn't available."""
+    if not install() or getattr(conn, "_auth_methods", None) != [b"none"]:
+        return False
+    conn._auth_methods = [b"publickey"]
+    setattr(conn, _FLAG, True)
+    return True
