@@ -138,9 +138,11 @@ def _sh_reader_loop(port: int) -> str:
     )
 
 
-def _perl_reader(port: int) -> str:
-    perl = " ".join(line.strip() for line in _PERL_READER.splitlines() if line.strip())  # one line: any login shell
-    return perl.replace("@FIRST@", str(FIRST_SEQ)).replace("@BEGIN@", BEGIN).replace("@END@", END)
+# one line (any login shell reads it alike), quoted once: the port is perl's argument, not its text
+_PERL_WORD = shlex.quote(
+    " ".join(line.strip() for line in _PERL_READER.splitlines() if line.strip())
+    .replace("@FIRST@", str(FIRST_SEQ)).replace("@BEGIN@", BEGIN).replace("@END@", END)
+)
 
 
 def reader_command(port: int) -> str:
@@ -153,7 +155,7 @@ def reader_command(port: int) -> str:
     fish and csh. On a host without perl the shell ends this at once; the source then opens
     `sh_reader_command` instead and remembers that host."""
     port = _checked_port(port)
-    return f"exec perl -e {shlex.quote(_perl_reader(port))} -- {port} {shlex.quote(_sh_reader_loop(port))}"
+    return f"exec perl -e {_PERL_WORD} -- {port} {shlex.quote(_sh_reader_loop(port))}"
 
 
 def sh_reader_command(port: int) -> str:
