@@ -1,11 +1,13 @@
 """SSH fan-out benchmark: the seed's sequential paramiko loop vs wsfleet's ssh source (run by hand).
 
     python tests/bench/ssh_fanout.py [--sizes 10,50,200] [--delays 0,40] [--warm-runs 5]
-                                     [--with-bashrc-row] [--skip-seed-over N] [--python-proxy]
+                                     [--key-type rsa|ed25519] [--with-bashrc-row]
+                                     [--skip-seed-over N] [--python-proxy]
 
 Hosts: N loopback ports served by real OpenSSH sshd daemons (16 listen sockets a daemon, so
-ceil(N/16) daemons sharing one host key), logging in as the current user with a generated ed25519
-key. Round-trip delay: a small proxy in its own process in front of every port, holding each chunk
+ceil(N/16) daemons sharing one host key), logging in as the current user with one generated key:
+by default an RSA 2048 key in PEM, as the seed's script (`paramiko.RSAKey`, an EC2 key pair's
+.pem); `--key-type ed25519` for an ed25519 key. Round-trip delay: a small proxy in its own process in front of every port, holding each chunk
 for delay/2 in each direction (this kernel has no netem). It is `delay_proxy.c`, compiled at the
 start when a C compiler is there, else (or with --python-proxy) the asyncio proxy in this file,
 which behaves the same and costs ~5x the CPU: a real network's latency costs the machines at its
@@ -17,8 +19,10 @@ than on a real network -- for the seed's loop and for wsfleet alike. The proxy r
 
 Every row counts the same port holding K real connections, and every answer is checked to be
 exactly K: the seed loop runs wsfleet's one-shot `count_command` (sh + `ss`), wsfleet its count
-loop (`reader_command`: perl over netlink here). Both log in with the same ed25519 key (the seed's
-script loads an RSA key per host, which would only make its loop slower). Rows:
+loop (`reader_command`: perl over netlink here). Both log in with the same key. Measured here, the
+key type moves sshd's CPU, not the seed's loop: OpenSSH 9.2 verifies an ed25519 signature with its
+own reference code, ~1.4 ms a login more than an RSA one through OpenSSL, which a 200-host first
+sweep pays on the 2 shared cores. Rows:
 - seed loop: paramiko, per host: load the key, connect (AutoAddPolicy, as the seed), exec, read,
   close -- one host after the other, as the seed's script does;
 - wsfleet first sweep: a fresh SshSource with the product defaults (concurrency 100, timeout 3 s,
@@ -198,7 +202,22 @@ def _nice_proxy() -> None:
 # --------------------------------------------------------------------------- the loops
 
 
-def seed_loop(ports: list[int], user: str, key_path: str, command: str) -> tuple[float, list[str]]:
+def write_bench_key(directory: str, key_type: str):
+    """(path, key): RSA 2048 in PEM as an EC2 key pair's .pem (the seed's key), or ed25519."""
+    import asyncssh
+
+    from tests.helpers.asyncssh_hosts import write_client_key
+
+    if key_type == "ed25519":
+        return write_client_key(directory)
+    key = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    path = Path(directory) / "fleet-key.pem"
+    key.write_private_key(str(path), format_name="pkcs1-pem")
+    path.chmod(0o600)
+    return path, key
+
+
+def seed_loop(ports: list[int], user: str, key_path: str, command: str, key_type: str) -> tuple[float, list[str]]:
     """The seed's script: one host after the other, connect + exec + close, key loaded per host."""
     import paramiko
 
@@ -207,7 +226,8 @@ def seed_loop(ports: list[int], user: str, key_path: str, command: str) -> tuple
     for port in ports:
         client = paramiko.SSHClient()
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        private_key = paramiko.Ed25519Key.from_private_key_file(key_path)
+        key_class = paramiko.RSAKey if key_type == "rsa" else paramiko.Ed25519Key
+        private_key = key_class.from_private_key_file(key_path)  # per host, as the seed
         try:
             client.connect("127.0.0.1", port=port, username=user, pkey=private_key,
                            look_for_keys=False, allow_agent=False, timeout=30)
@@ -311,6 +331,8 @@ def main() -> int:
                         help="add N=max rows with root's .bashrc sourced (per-host timeout raised to 60 s: 200 "
                              "start-up files on 2 shared cores take longer than 3 s, which one host never would)")
     parser.add_argument("--skip-seed-over", type=int, default=10**9, help="skip the seed loop above N hosts")
+    parser.add_argument("--key-type", choices=("rsa", "ed25519"), default="rsa",
+                        help="the login key of both loops (rsa: the seed's paramiko.RSAKey)")
     parser.add_argument("--python-proxy", action="store_true",
                         help="delay with the asyncio proxy even when a C compiler can build delay_proxy.c")
     parser.add_argument("--proxy")
@@ -324,7 +346,6 @@ def main() -> int:
 
     import getpass
 
-    from tests.helpers.asyncssh_hosts import write_client_key
     from tests.helpers.conn_holder import ConnHolder
     from tests.helpers.sshd import SshdGroup
     from wsfleet.counts.command import count_command, parse_count
@@ -333,7 +354,7 @@ def main() -> int:
     delays = [float(x) for x in args.delays.split(",")]
     user = getpass.getuser()
     work = tempfile.TemporaryDirectory(prefix="wsfleet-bench-")
-    key_path, key = write_client_key(work.name)
+    key_path, key = write_bench_key(work.name, args.key_type)
     public = key.export_public_key("openssh").decode()
     results = []
     count_cost = 0.0
@@ -355,7 +376,7 @@ def main() -> int:
                             continue
                         note = ""
                         if n <= args.skip_seed_over:
-                            seed_s, outputs = seed_loop(ports[:n], user, str(key_path), command)
+                            seed_s, outputs = seed_loop(ports[:n], user, str(key_path), command, args.key_type)
                             note += _check([o.strip() for o in outputs], str(args.held), "seed")
                         else:
                             seed_s = None
@@ -392,7 +413,7 @@ def main() -> int:
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     print(f"# ssh fan-out, {os.cpu_count()} cores, held connections per counted port: {args.held}, load average {load}, "
-          f"delay proxy: {'C (delay_proxy.c)' if c_proxy else 'asyncio'}", flush=True)
+          f"delay proxy: {'C (delay_proxy.c)' if c_proxy else 'asyncio'}, login key: {args.key_type}", flush=True)
     print(HEADER, flush=True)
     run(max(sizes), True, [(d, n) for d in delays for n in sizes])
     if args.with_bashrc_row:
