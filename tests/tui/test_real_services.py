@@ -132,6 +132,18 @@ def test_a_changed_host_map_reaches_the_open_fleet(tmp_path):
     assert service._source_stale  # the SSH source reopens before the next sweep
 
 
+def test_a_fleet_first_opened_after_a_re_read_gets_the_re_read_settings(tmp_path):
+    path = _config(tmp_path)
+    ctx = Context(config_path=str(path), endpoint_url="http://127.0.0.1:5999")
+    directory = FleetDirectory.from_context(ctx)  # no fleet opened yet
+    _config(tmp_path, hosts='"i-1" = "127.0.0.1:2201"')
+    _bump(path)
+    assert directory.reload_if_changed() is None
+    service = directory.service("prod")  # opened only now: from the re-read file, not the start-up one
+    assert service.fleet.ssh.hosts["i-1"].port == 2201
+    assert service.fleet.endpoint_url == "http://127.0.0.1:5999"  # the command line still wins
+
+
 def test_a_changed_region_needs_a_restart_and_says_so(tmp_path):
     path = _config(tmp_path)
     directory = FleetDirectory.from_context(Context(config_path=str(path)))
