@@ -36,6 +36,11 @@ def role_styles(variables: dict[str, str], ansi: bool = False) -> dict[str, Styl
     }
 
 
+def app_styles(app) -> dict[str, Style]:
+    """The role styles of the app's current theme (`wsfleet-ansi` keeps the terminal's own colours)."""
+    return role_styles(app.theme_variables, ansi=bool(getattr(app.current_theme, "ansi", False)))
+
+
 def styled(cell: tuple[str, str], styles: dict[str, Style]) -> Text:
     text, role = cell
     return Text(text, style=styles.get(role) or "", no_wrap=True, end="")

@@ -24,7 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from wsfleet.errors import ConfigError, WsfleetError
 from wsfleet.model import FleetStatus, POOL_STATES, StepRange
 from wsfleet.scaling import live_steps, warm_pool_size
-from wsfleet.tui.styling import role_styles
+from wsfleet.tui.styling import app_styles
 from wsfleet.tui.view import ERROR, MUTED, OK, WARNING, fmt_int, fmt_step, latest, low_alarm_params
 
 
@@ -184,7 +184,7 @@ class ActionScreen(ModalScreen[str | None]):
             yield Static("enter preview · esc cancel", id="hint", classes="dialog-hint")
 
     def on_mount(self) -> None:
-        self.styles_map = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        self.styles_map = app_styles(self.app)
         self._set_phase("edit")
         self._update_live()
         if self.PREVIEW_ON_MOUNT:

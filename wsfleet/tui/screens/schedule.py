@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from wsfleet.errors import ConfigError, WsfleetError
 from wsfleet.model import FleetStatus, ScheduledAction, ScheduledActionConfig
 from wsfleet.tui.screens.actions import ActionScreen, FormError, whole_number
-from wsfleet.tui.styling import role_styles
+from wsfleet.tui.styling import app_styles
 from wsfleet.tui.view import MUTED, OK
 
 
@@ -202,7 +202,7 @@ class ScheduleFormScreen(ActionScreen):
 
     def live(self) -> Text:
         a = self._action()
-        s = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        s = app_styles(self.app)
         t = Text()
         t.append("next run ", style=s[MUTED])
         t.append(next_run_text(a, self.clock()), style=s[OK])

@@ -9,7 +9,7 @@ from textual.widget import Widget
 
 from wsfleet.balance import DEFAULT_MAX_SKEW, verdict
 from wsfleet.model import BalanceStats, GroupState
-from wsfleet.tui.styling import role_styles
+from wsfleet.tui.styling import app_styles
 from wsfleet.tui.view import ERROR, FLAG_SYMBOL, MUTED, OK, WARNING, fmt_int, fmt_short
 
 
@@ -62,7 +62,7 @@ class BalanceStrip(Widget):
         right = Text(no_wrap=True)
         if g is None:
             return right
-        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        styles = app_styles(self.app)
         right.append("desired " if not compact else "des ", style=styles[MUTED])
         right.append(str(g.desired), style="bold")
         right.append(f" [{g.min_size}..{g.max_size}] ", style=styles[MUTED])
@@ -70,7 +70,7 @@ class BalanceStrip(Widget):
 
     def _left(self, level: int) -> Text:
         s = self.state
-        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        styles = app_styles(self.app)
         full, compact = level == 0, level == 2
         t = Text(no_wrap=True, overflow="ellipsis")
         st = s.stats

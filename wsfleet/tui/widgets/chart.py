@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 from wsfleet.model import FleetConfig, FleetStatus
 from wsfleet.scaling import live_steps, step_for
-from wsfleet.tui.styling import plotext_color, role_styles
+from wsfleet.tui.styling import app_styles, plotext_color
 from wsfleet.tui.view import (
     ERROR,
     MUTED,
@@ -158,7 +158,7 @@ class ChartPlot(Widget):
 
     def _per_instance(self, rows: Sequence[InstanceRow], w: int) -> Text:
         """One line per instance, busiest first: a bar against the ceiling (│) and the mean (┊)."""
-        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        styles = app_styles(self.app)
         from wsfleet.balance import serving
 
         cap = self.data.fleet.capacity
@@ -238,7 +238,7 @@ class ChartInfo(Widget):
 
     def render(self) -> Text:
         d = self.data
-        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        styles = app_styles(self.app)
         t = Text(no_wrap=False)
         if d.fleet is None:
             return t

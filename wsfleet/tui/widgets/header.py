@@ -10,7 +10,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from wsfleet.tui.styling import role_styles
+from wsfleet.tui.styling import app_styles
 from wsfleet.tui.view import ACCENT, ERROR, MUTED, WARNING, age_seconds, fmt_age
 
 
@@ -50,7 +50,7 @@ class FleetHeader(Widget):
         """Parts by importance; on a narrow terminal the least important go first (profile, region,
         labels), never the fleet, the account, the ages or the badges."""
         s = self.state
-        styles = role_styles(self.app.theme_variables, ansi=bool(getattr(self.app.current_theme, "ansi", False)))
+        styles = app_styles(self.app)
         width = self.size.width or 80
         now = self.clock()
         aws_age = age_seconds(s.status_at, now)

@@ -17,7 +17,7 @@ from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from wsfleet.balance import DEFAULT_MAX_SKEW, balance_stats, serving, sweep_balance
 from wsfleet.model import BalanceStats, Instance, InstanceCount
-from wsfleet.tui.styling import role_styles, styled
+from wsfleet.tui.styling import app_styles, role_styles, styled
 from wsfleet.tui.view import COLUMN_KEYS, COLUMNS, Cell, InstanceRow, Judgement, judge, matches, row_cells, sort_value
 
 Cells = dict[str, Cell]
@@ -67,8 +67,7 @@ class InstanceTable(DataTable):
             self.refresh()
 
     def set_styles_from_theme(self) -> None:
-        theme = self.app.current_theme
-        self._styles = role_styles(self.app.theme_variables, ansi=bool(getattr(theme, "ansi", False)))
+        self._styles = app_styles(self.app)
         self._rendered.clear()
         self.render_rows(force=True)
 

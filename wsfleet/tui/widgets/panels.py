@@ -11,13 +11,13 @@ from textual.widgets import Static
 
 from wsfleet.model import FleetConfig, FleetStatus
 from wsfleet.scaling import flap_unsafe_sizes, step_for
-from wsfleet.tui.styling import role_styles
+from wsfleet.tui.styling import app_styles
 from wsfleet.scaling import live_steps
 from wsfleet.tui.view import ACCENT, ERROR, MUTED, OK, WARNING, fmt_int, fmt_step, high_alarm_params, latest, low_alarm_params
 
 
 def _styles(widget) -> dict:
-    return role_styles(widget.app.theme_variables, ansi=bool(getattr(widget.app.current_theme, "ansi", False)))
+    return app_styles(widget.app)
 
 
 def _clock(dt: datetime | None, now: datetime | None) -> str:
