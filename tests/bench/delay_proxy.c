@@ -181,7 +181,13 @@ static end *new_end(int fd, int connected) {
 static void accept_from(listener *l) {
     for (;;) {
         int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE) {  /* the listener would stay ready: a spin, not a bench */
+                perror("delay_proxy: accept (raise ulimit -n)");
+                exit(1);
+            }
+            return;
+        }
         int up = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)l->upstream),
                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};

@@ -163,7 +163,8 @@ async def _count_once(fleet, sshd, **options) -> int | None:
     return row.connections
 
 
-async def test_a_key_file_logs_in_with_one_signed_request_and_no_none_or_query(sshd, fleet):
+async def test_a_key_file_logs_in_with_one_signed_request_and_no_none_or_query(sshd, fleet, monkeypatch):
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)  # an agent's keys come first, and are queried
     fleet.trust(sshd)
     assert await _count_once(fleet, sshd) == 2
     assert sshd.auth_requests() == ["signed"]
@@ -191,11 +192,12 @@ async def test_a_key_held_by_the_agent_is_queried_before_it_is_signed(ssh_agent,
     assert sshd.auth_requests() == ["query", "signed"]
 
 
-async def test_other_asyncssh_connections_in_the_process_keep_the_stock_login(sshd, fleet, client_key):
+async def test_other_asyncssh_connections_in_the_process_keep_the_stock_login(sshd, fleet, client_key, monkeypatch):
     import asyncssh
 
     from wsfleet.counts import ssh_auth
 
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     assert ssh_auth.install(), "this asyncssh lost the hooks ssh_auth needs: logins take two round trips more"
     conn = await asyncssh.connect("127.0.0.1", sshd.ports[0], username=getpass.getuser(), client_keys=[str(client_key[0])],
                                   known_hosts=asyncssh.import_known_hosts(sshd.known_hosts_lines()))

@@ -14,8 +14,11 @@ eight, and sshd does two fewer auth requests (measured here against OpenSSH 9.2:
 
 Not for every key: a key held by the SSH agent is still queried first, so the agent isn't asked
 to sign for keys the server will refuse, and a security key (`sk-` algorithms) is never asked for
-a touch the server will refuse. Only connections whose client object asks for it (`enable`) use
-this; every other asyncssh connection in the process keeps the stock behaviour.
+a touch the server will refuse. Not when there is no key to offer: `none` follows, and from the
+server's answer on it is the stock flow (a server that needs no auth still lets us in). Not when
+the user's settings put another method first (`PreferredAuthentications`, `PubkeyAuthentication
+no`, GSS, host-based). Only connections whose client object asks for it (`enable`) use this;
+every other asyncssh connection in the process keeps the stock behaviour.
 
 This leans on two asyncssh internals (the client's first method list and the public-key auth's
 start); `install()` checks both and leaves asyncssh as it is when either is missing, so an
@@ -49,8 +52,12 @@ def install() -> bool:
         from asyncssh import auth
         from asyncssh.packet import Boolean, String
 
+        from asyncssh.connection import SSHClientConnection
+        from asyncssh.public_key import SSHLocalKeyPair
+
         stock = auth._client_auth_handlers[b"publickey"]
-        needed = (stock._start, stock._send_signed_request, auth.ClientAuth.send_request)
+        needed = (stock._start, stock._send_signed_request, auth.ClientAuth.send_request,
+                  SSHClientConnection.public_key_auth_requested, SSHClientConnection.try_next_auth, SSHLocalKeyPair)
     except (ImportError, AttributeError, KeyError):
         log.info("asyncssh has no sign-first hook here; public-key logins take the stock round trips")
         _installed = False
@@ -74,11 +81,30 @@ def install() -> bool:
     return True
 
 
-def enable(conn) -> bool:
-    """Called from the client object's `begin_auth`: this connection starts with `publickey`
-    (no `none` request) and signs local keys at once. False when the hook isn't available."""
-    if not install() or getattr(conn, "_auth_methods", None) != [b"none"]:
+def _publickey_goes_first(conn) -> bool:
+    """Would asyncssh's first real method here be `publickey` anyway? (Public-key auth on, and no
+    method the user prefers before it is in use: GSS, host-based, keyboard-interactive, password.)"""
+    if not getattr(conn, "_public_key_auth", False):
         return False
-    conn._auth_methods = [b"publickey"]
+    preferred = list(getattr(conn, "_preferred_auth", ()))
+    if b"publickey" not in preferred:
+        return False
+    before = set(preferred[:preferred.index(b"publickey")])
+    in_use = {
+        b"gssapi-keyex": getattr(conn, "_gss_kex_auth", True),
+        b"gssapi-with-mic": getattr(conn, "_gss_mic_auth", True),
+        b"hostbased": getattr(conn, "_host_based_auth", True) and bool(getattr(conn, "_client_host_keys", True)),
+    }
+    return not any(in_use.get(method, True) for method in before)
+
+
+def enable(conn) -> bool:
+    """Called from the client object's `begin_auth`: this connection starts with `publickey`, then
+    `none` (which only runs if there is no key to offer, and brings back the stock flow), and signs
+    local keys at once. False, and nothing changed, when the hook isn't available or the user's
+    settings put another method first."""
+    if not install() or getattr(conn, "_auth_methods", None) != [b"none"] or not _publickey_goes_first(conn):
+        return False
+    conn._auth_methods = [b"publickey", b"none"]
     setattr(conn, _FLAG, True)
     return True
