@@ -48,6 +48,7 @@ import argparse
 import asyncio
 import collections
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -143,8 +144,6 @@ async def _proxy_main(pairs: list[tuple[int, int]], one_way_s: float) -> None:
 
 def build_c_proxy(directory: str) -> str | None:
     """Compile delay_proxy.c (the same proxy in C, a fraction of the CPU); None without a C compiler."""
-    import shutil
-
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:
         return None
@@ -173,8 +172,6 @@ class DelayProxy:
         else:
             spec = ",".join(f"{a}:{b}" for a, b in self.pairs)
             argv = [sys.executable, __file__, "--proxy", spec, "--one-way-ms", str(self.rtt_ms / 2)]
-        import shutil
-
         if shutil.which("nice"):  # the proxy is the network: hosts busy on the shared cores must not slow it down
             argv = ["nice", "-n", "-10"] + argv  # (without the right to, nice says so and runs it as it is)
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True,
@@ -278,16 +275,9 @@ async def connect_only(ports: list[int], user: str, key_path: str, known_hosts: 
     keys = asyncssh.load_keypairs([key_path])
     trusted = asyncssh.read_known_hosts(known_hosts)
 
-    class Client(asyncssh.SSHClient):
-        def connection_made(self, conn) -> None:
-            self._conn = conn
-
-        def begin_auth(self, username: str) -> None:
-            ssh_auth.enable(self._conn)
-
     async def one(port: int) -> None:
         conn = await asyncssh.connect("127.0.0.1", port, username=user, client_keys=keys, known_hosts=trusted,
-                                      client_factory=Client)
+                                      client_factory=ssh_auth.SignFirstClient)
         conn.close()
         await conn.wait_closed()
 

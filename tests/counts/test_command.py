@@ -171,6 +171,19 @@ class Loop:
         return status
 
 
+def assert_counts(first: int, then: int, **loop) -> None:
+    """A count loop on a port holding `first` connections answers `first` unasked, then `then`
+    after the count changes, and ends cleanly when its input closes."""
+    with ConnHolder(count=first) as held:
+        counting = Loop(held.port, **loop)
+        try:
+            assert counting.first() == first
+            held.set_count(then)
+            assert counting.count() == then
+        finally:
+            assert counting.close() == 0
+
+
 @pytest.fixture
 def perl_hooks(tmp_path):
     """PERL5OPT modules that break one thing in the count loop's perl (a kernel or sandbox without
@@ -215,14 +228,7 @@ def test_the_perl_loop_counts_ipv4_and_ipv6_exactly_as_ss_does():
 
 @needs_perl
 def test_the_perl_loop_counts_thousands_exactly_over_many_netlink_reads():
-    with ConnHolder(count=3000) as held:
-        loop = Loop(held.port)
-        try:
-            assert loop.first() == 3000
-            held.set_count(2999)
-            assert loop.count() == 2999
-        finally:
-            loop.close()
+    assert_counts(3000, 2999)
 
 
 def test_without_perl_the_perl_loop_ends_at_once_and_the_sh_loop_counts_with_ss(tmp_path):
@@ -234,26 +240,12 @@ def test_without_perl_the_perl_loop_ends_at_once_and_the_sh_loop_counts_with_ss(
     ended = subprocess.run(["/bin/sh", "-c", reader_command(443)], input="1\n", capture_output=True, text=True,
                            env=env, timeout=10)
     assert ended.returncode == 127 and ended.stdout == ""  # what the ssh source takes as "no perl here"
-    with ConnHolder(count=5) as held:
-        loop = Loop(held.port, env=env, make=sh_reader_command)
-        try:
-            assert loop.first() == 5
-            held.set_count(9)
-            assert loop.count() == 9
-        finally:
-            assert loop.close() == 0
+    assert_counts(5, 9, env=env, make=sh_reader_command)
 
 
 @needs_perl
 def test_when_the_one_walk_request_is_refused_perl_asks_per_family(perl_hooks):
-    with ConnHolder(count=6) as held:
-        loop = Loop(held.port, env=hooked(perl_hooks, "wsfleet_no_one_walk"))
-        try:
-            assert loop.first() == 6
-            held.set_count(3)
-            assert loop.count() == 3
-        finally:
-            assert loop.close() == 0
+    assert_counts(6, 3, env=hooked(perl_hooks, "wsfleet_no_one_walk"))
     sent = (perl_hooks / "log").read_text().split()
     assert sent[0] == "18" and set(sent[1:]) == {"20"} and len(sent) == 5  # probe: 18 refused, 20+20; then 20+20
 
@@ -266,14 +258,7 @@ def test_when_netlink_is_refused_perl_hands_over_to_the_sh_loop(perl_hooks, tmp_
     (bin_dir / "ss").write_text(f'#!/bin/sh\necho ss >> {calls}\nexec {shutil.which("ss")} "$@"\n')
     (bin_dir / "ss").chmod(0o755)
     env = hooked(perl_hooks, "wsfleet_no_netlink") | {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
-    with ConnHolder(count=4) as held:
-        loop = Loop(held.port, env=env)
-        try:
-            assert loop.first() == 4
-            held.set_count(7)
-            assert loop.count() == 7
-        finally:
-            assert loop.close() == 0
+    assert_counts(4, 7, env=env)
     assert calls.read_text().split() == ["ss", "ss"]  # the sh loop's ss answered both
 
 

@@ -15,16 +15,14 @@ class _NoAuthServer(asyncssh.SSHServer):
         return False  # no authentication needed: `none` succeeds
 
 
-class _Client(asyncssh.SSHClient):
-    """What wsfleet's own client object does (`ssh._HostClient`), recording whether the hook took."""
+class _Client(ssh_auth.SignFirstClient):
+    """wsfleet's client object (`ssh._HostClient` is one), recording whether the hook took."""
 
     enabled: list[bool] = []
 
-    def connection_made(self, conn) -> None:
-        self._conn = conn
-
     def begin_auth(self, username: str) -> None:
-        _Client.enabled.append(ssh_auth.enable(self._conn))
+        super().begin_auth(username)
+        _Client.enabled.append(self.sign_first)
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ to sign for keys the server will refuse, and a security key (`sk-` algorithms) i
 a touch the server will refuse. Not when there is no key to offer: `none` follows, and from the
 server's answer on it is the stock flow (a server that needs no auth still lets us in). Not when
 the user's settings put another method first (`PreferredAuthentications`, `PubkeyAuthentication
-no`, GSS, host-based). Only connections whose client object asks for it (`enable`) use this;
-every other asyncssh connection in the process keeps the stock behaviour.
+no`, GSS, host-based). Only connections whose client object asks for it (`enable`, as
+`SignFirstClient` does) use this; every other asyncssh connection in the process keeps the stock
+behaviour.
 
 This leans on two asyncssh internals (the client's first method list and the public-key auth's
 start); `install()` checks both and leaves asyncssh as it is when either is missing, so an
@@ -29,17 +30,12 @@ from __future__ import annotations
 
 import logging
 
+import asyncssh
+
 log = logging.getLogger(__name__)
 
 _FLAG = "_wsfleet_sign_first"
 _installed: bool | None = None
-
-
-def _sign_at_once(keypair) -> bool:
-    """A key in a local file (not the agent's, not a security key) is signed without a query."""
-    from asyncssh.public_key import SSHLocalKeyPair
-
-    return isinstance(keypair, SSHLocalKeyPair) and not keypair.algorithm.startswith(b"sk-")
 
 
 def install() -> bool:
@@ -56,13 +52,12 @@ def install() -> bool:
         from asyncssh.public_key import SSHLocalKeyPair
 
         stock = auth._client_auth_handlers[b"publickey"]
-        needed = (stock._start, stock._send_signed_request, auth.ClientAuth.send_request,
-                  SSHClientConnection.public_key_auth_requested, SSHClientConnection.try_next_auth, SSHLocalKeyPair)
+        _ = (stock._start, stock._send_signed_request, auth.ClientAuth.send_request,  # all there?
+             SSHClientConnection.public_key_auth_requested, SSHClientConnection.try_next_auth)
     except (ImportError, AttributeError, KeyError):
         log.info("asyncssh has no sign-first hook here; public-key logins take the stock round trips")
         _installed = False
         return False
-    del needed
 
     class _SignFirstPublicKeyAuth(stock):
         async def _start(self) -> None:
@@ -71,8 +66,8 @@ def install() -> bool:
             self._keypair = await self._conn.public_key_auth_requested()
             if self._keypair is None:
                 self._conn.try_next_auth(next_method=True)
-            elif _sign_at_once(self._keypair):
-                await self._send_signed_request()
+            elif isinstance(self._keypair, SSHLocalKeyPair) and not self._keypair.algorithm.startswith(b"sk-"):
+                await self._send_signed_request()  # a key file's key (not the agent's, not a security key)
             else:  # the stock query, unsigned
                 await self.send_request(Boolean(False), String(self._keypair.algorithm), String(self._keypair.public_data))
 
@@ -108,3 +103,13 @@ def enable(conn) -> bool:
     conn._auth_methods = [b"publickey", b"none"]
     setattr(conn, _FLAG, True)
     return True
+
+
+class SignFirstClient(asyncssh.SSHClient):
+    """An asyncssh client object whose connection logs in the one-round-trip way (`enable`)."""
+
+    def connection_made(self, conn) -> None:
+        self._conn = conn
+
+    def begin_auth(self, username: str) -> None:
+        self.sign_first = enable(self._conn)
