@@ -207,6 +207,40 @@ class Instance:
     private_ip: str | None = None
     public_ip: str | None = None
     public_dns: str | None = None
+    # the launch template version the instance was launched from ("3"), or the launch
+    # configuration's name; None when Auto Scaling does not say
+    launch_template_version: str | None = None
+
+
+@dataclass(frozen=True)
+class LaunchTemplateRef:
+    """What the group launches new instances from: a launch template (id, name, the version as the
+    group names it, possibly "$Latest"/"$Default", and that version resolved to a number when EC2
+    was asked), or a launch configuration (only `name`)."""
+
+    id: str | None
+    name: str | None
+    version: str | None  # as the group holds it: "3", "$Latest", "$Default"; None for a launch configuration
+    resolved_version: str | None = None  # the number "$Latest"/"$Default" stands for now
+    is_launch_configuration: bool = False
+
+    @property
+    def current_version(self) -> str | None:
+        """The version a new instance gets today, as instances report it ("3"; the name for a launch
+        configuration); None when it could not be resolved."""
+        if self.is_launch_configuration:
+            return self.name
+        if self.version and not self.version.startswith("$"):
+            return self.version
+        return self.resolved_version
+
+    def is_current(self, instance_version: str | None) -> bool | None:
+        """Whether an instance that reports `instance_version` runs what the group launches now;
+        None when either side is unknown."""
+        current = self.current_version
+        if current is None or instance_version is None:
+            return None
+        return instance_version == current
 
 
 @dataclass(frozen=True)
@@ -219,6 +253,11 @@ class GroupState:
     default_cooldown: int | None = None
     target_group_arns: tuple[str, ...] = ()
     suspended_processes: tuple[str, ...] = ()
+    launch_template: LaunchTemplateRef | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+    def tag(self, key: str) -> str | None:
+        return next((v for k, v in self.tags if k == key), None)
 
 
 @dataclass(frozen=True)
@@ -310,6 +349,54 @@ class MetricSeries:
     values: tuple[float | None, ...]
 
 
+REFRESH_ACTIVE_STATES = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
+REFRESH_STATES = REFRESH_ACTIVE_STATES + ("Successful", "Failed", "Cancelled", "RollbackFailed", "RollbackSuccessful")
+
+
+@dataclass(frozen=True)
+class RefreshPreferences:
+    """An instance refresh's preferences as AWS holds them (None: not set, AWS's default applies)."""
+
+    min_healthy_percentage: int | None = None
+    max_healthy_percentage: int | None = None
+    instance_warmup: int | None = None
+    checkpoint_percentages: tuple[int, ...] = ()
+    checkpoint_delay: int | None = None
+    skip_matching: bool | None = None
+    auto_rollback: bool | None = None
+
+
+@dataclass(frozen=True)
+class InstanceRefresh:
+    """One instance refresh (a deploy) of the group, as DescribeInstanceRefreshes reports it."""
+
+    id: str
+    status: str  # one of REFRESH_STATES
+    status_reason: str | None = None
+    percentage_complete: int | None = None
+    instances_to_update: int | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    preferences: RefreshPreferences = RefreshPreferences()
+
+    @property
+    def active(self) -> bool:
+        return self.status in REFRESH_ACTIVE_STATES
+
+    @property
+    def last_checkpoint(self) -> int | None:
+        """The highest checkpoint percentage the refresh has reached, if any."""
+        done = self.percentage_complete or 0
+        reached = [p for p in self.preferences.checkpoint_percentages if p <= done]
+        return max(reached) if reached else None
+
+    @property
+    def next_checkpoint(self) -> int | None:
+        done = self.percentage_complete or 0
+        ahead = [p for p in self.preferences.checkpoint_percentages if p > done]
+        return min(ahead) if ahead else None
+
+
 @dataclass(frozen=True)
 class FleetStatus:
     """One read of everything the dashboard and `status` show."""
@@ -332,6 +419,11 @@ class FleetStatus:
     # parts that could not be read (e.g. AccessDenied on the warm pool): one sentence each; the
     # part itself is then None/empty. The group itself failing raises instead.
     problems: tuple[str, ...] = ()
+    # the running or latest instance refresh; None when the group never had one (or it could not be read)
+    instance_refresh: InstanceRefresh | None = None
+    # the sentence saying why refreshes cannot be read from this endpoint (moto, LocalStack, a
+    # restricted proxy); None when they could be read
+    refresh_unavailable: str | None = None
 
 
 # --------------------------------------------------------------------------- connection counts

@@ -60,7 +60,11 @@ def test_read_status_reads_every_part_of_the_seeds_fleet(session, fleet, group):
     assert status.activities == ()
     assert status.target_groups[0].algorithm == "round_robin"
     assert 12345.0 in status.metric.values
-    assert status.api_calls == 12
+    assert status.group.launch_template.current_version == "1"  # "$Latest" resolved through EC2
+    assert {i.launch_template_version for i in status.group.instances} == {"1"}
+    assert status.instance_refresh is None and "DescribeInstanceRefreshes" in status.refresh_unavailable  # stock moto
+    # 12 reads, plus DescribeInstanceRefreshes and DescribeLaunchTemplates (the group names "$Latest")
+    assert status.api_calls == 14
 
 
 def test_read_status_of_a_bare_group_leaves_the_rest_empty(session, fleet):

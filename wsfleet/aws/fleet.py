@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
 from wsfleet.aws._time import as_utc
 from wsfleet.aws.errors import aws_errors, group_not_found
 from wsfleet.aws.session import AwsSession
-from wsfleet.model import GroupState, Instance
+from wsfleet.model import GroupState, Instance, LaunchTemplateRef
 
 # DescribeInstances takes up to 1000 instance ids a call; a filter takes up to 200 values.
 INSTANCE_IDS_PER_CALL = 1000
@@ -66,7 +67,42 @@ def group_from_aws(raw: dict[str, Any], described: dict[str, dict[str, Any]] | N
         default_cooldown=raw.get("DefaultCooldown"),
         target_group_arns=tuple(raw.get("TargetGroupARNs", ())),
         suspended_processes=tuple(p["ProcessName"] for p in raw.get("SuspendedProcesses", ()) if "ProcessName" in p),
+        launch_template=launch_template_of(raw),
+        tags=tuple((str(t["Key"]), str(t.get("Value", ""))) for t in raw.get("Tags", ()) if "Key" in t),
     )
+
+
+def launch_template_of(raw: dict[str, Any], resolved_version: str | None = None) -> LaunchTemplateRef | None:
+    """What the group launches from: its launch template (plain or inside a mixed instances policy)
+    or its launch configuration."""
+    spec = raw.get("LaunchTemplate") or (
+        ((raw.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}).get("LaunchTemplateSpecification")
+    )
+    if spec:
+        return LaunchTemplateRef(
+            id=spec.get("LaunchTemplateId"),
+            name=spec.get("LaunchTemplateName"),
+            version=str(spec.get("Version") or "$Default"),
+            resolved_version=resolved_version,
+        )
+    if raw.get("LaunchConfigurationName"):
+        return LaunchTemplateRef(id=None, name=raw["LaunchConfigurationName"], version=None, is_launch_configuration=True)
+    return None
+
+
+def resolve_launch_template(session: AwsSession, ref: LaunchTemplateRef | None) -> LaunchTemplateRef | None:
+    """`ref` with "$Latest"/"$Default" resolved to a version number (one DescribeLaunchTemplates);
+    unchanged when it names a number or a launch configuration."""
+    if ref is None or ref.is_launch_configuration or not (ref.version or "").startswith("$"):
+        return ref
+    params: dict[str, Any] = {"LaunchTemplateIds": [ref.id]} if ref.id else {"LaunchTemplateNames": [ref.name]}
+    with aws_errors(f"reading launch template {ref.name or ref.id}"):
+        found = session.client("ec2").describe_launch_templates(**params).get("LaunchTemplates", ())
+    if not found:
+        return ref
+    key = "LatestVersionNumber" if ref.version == "$Latest" else "DefaultVersionNumber"
+    number = found[0].get(key)
+    return replace(ref, resolved_version=None if number is None else str(number))
 
 
 def instance_from_aws(asg_instance: dict[str, Any], ec2_instance: dict[str, Any] | None = None) -> Instance:
@@ -83,7 +119,15 @@ def instance_from_aws(asg_instance: dict[str, Any], ec2_instance: dict[str, Any]
         private_ip=ec2_instance.get("PrivateIpAddress") or None,
         public_ip=ec2_instance.get("PublicIpAddress") or None,
         public_dns=ec2_instance.get("PublicDnsName") or None,
+        launch_template_version=_launched_from(asg_instance),
     )
+
+
+def _launched_from(asg_instance: dict[str, Any]) -> str | None:
+    spec = asg_instance.get("LaunchTemplate")
+    if spec and spec.get("Version") is not None:
+        return str(spec["Version"])
+    return asg_instance.get("LaunchConfigurationName") or None
 
 
 def set_desired_capacity(session: AwsSession, asg: str, desired: int, *, honor_cooldown: bool = False) -> None:

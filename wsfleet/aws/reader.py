@@ -17,9 +17,10 @@ from typing import TypeVar
 
 from wsfleet.aws.activities import read_activities
 from wsfleet.aws.alarms import read_alarms
-from wsfleet.aws.fleet import describe_group, describe_instances, group_from_aws
+from wsfleet.aws.fleet import describe_group, describe_instances, group_from_aws, launch_template_of, resolve_launch_template
 from wsfleet.aws.metrics import read_group_metric
 from wsfleet.aws.policies import read_policies
+from wsfleet.aws.refresh import RefreshUnavailable, read_latest_refresh
 from wsfleet.aws.schedule import read_scheduled_actions
 from wsfleet.aws.session import AwsSession
 from wsfleet.aws.targets import read_target_groups
@@ -40,8 +41,9 @@ def read_status(
     activities: int = 20,
     now: datetime | None = None,
 ) -> FleetStatus:
-    """Group (with instance addresses), alarms, policies, warm pool (with its instances), schedule,
-    recent activities, target groups and the last `window_minutes` of the group metric."""
+    """Group (with instance addresses and its resolved launch template), alarms, policies, warm
+    pool (with its instances), schedule, recent activities, target groups, the running or latest
+    instance refresh, and the last `window_minutes` of the group metric."""
     calls_before = session.api_calls
     taken_at = now or datetime.now(timezone.utc)
     problems: list[str] = []
@@ -58,6 +60,8 @@ def read_status(
         schedule_f = pool.submit(read_scheduled_actions, session, asg)
         activities_f = pool.submit(read_activities, session, asg, activities)
         targets_f = pool.submit(read_target_groups, session, raw_group.get("TargetGroupARNs", ()))
+        refresh_f = pool.submit(read_latest_refresh, session, asg)
+        template_f = pool.submit(resolve_launch_template, session, launch_template_of(raw_group))
         metric_f = pool.submit(
             read_group_metric,
             session,
@@ -74,11 +78,21 @@ def read_status(
             described = {**described, **_part(pool.submit(describe_instances, session, warm_ids), problems, {})}
         alarms = _part(alarms_f, problems, {})
         policies = _part(policies_f, problems, {})
+        refresh_unavailable = None
+        try:
+            refresh = refresh_f.result()
+        except RefreshUnavailable as exc:
+            refresh, refresh_unavailable = None, exc.message
+        except WsfleetError as exc:
+            refresh = None
+            problems.append(exc.message)
+        group = group_from_aws(raw_group, described)
+        group = replace(group, launch_template=_part(template_f, problems, group.launch_template))
         status = FleetStatus(
             fleet=fleet.name,
             region=session.region,
             taken_at=taken_at,
-            group=group_from_aws(raw_group, described),
+            group=group,
             high_alarm=alarms.get(fleet.high_alarm_name),
             low_alarm=alarms.get(fleet.low_alarm_name),
             scale_out_policy=policies.get(fleet.scale_out.policy_name),
@@ -89,6 +103,8 @@ def read_status(
             target_groups=_part(targets_f, problems, ()),
             metric=_part(metric_f, problems, None),
             account_id=account_f.result(),
+            instance_refresh=refresh,
+            refresh_unavailable=refresh_unavailable,
         )
     return replace(status, api_calls=session.api_calls - calls_before, problems=tuple(problems))
 
