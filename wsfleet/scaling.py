@@ -1,4 +1,4 @@
-"""Step bounds, alarm semantics, step choice and flap projection. Pure: no I/O.
+"""Step bounds, alarm semantics, step choice, flap and refresh projections. Pure: no I/O.
 
 Thresholds and `StepRange` bounds are absolute connection counts (as a person thinks of them);
 `StepAdjustment` bounds are relative to the alarm threshold, as AWS holds them (rule 1).
@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from wsfleet.errors import ConfigError
-from wsfleet.model import FleetConfig, FleetStatus, ScaleInProjection, StepAdjustment, StepRange
+from wsfleet.model import FleetConfig, FleetStatus, RefreshProjection, ScaleInProjection, StepAdjustment, StepRange
 
 OK = "OK"
 ALARM = "ALARM"
@@ -367,6 +367,63 @@ def project_scale_in(average: float, n: int, remove: int, high_threshold: float,
         per_instance=per_instance,
         reaches_high=per_instance >= high_threshold,
         over_capacity=per_instance > capacity,
+    )
+
+
+def refresh_serving(n: int, min_healthy: int, max_healthy: int = 100) -> int:
+    """Instances still serving while an instance refresh replaces a batch of an n-instance group.
+
+    AWS keeps ceil(n · min_healthy / 100) healthy (rounded up, as its API reference says), but
+    always replaces at least one instance at a time: with no room above the desired capacity (max
+    healthy 100) at least one is out. With min healthy 100 and a max healthy above 100 it launches
+    the replacements before it terminates, so all n keep serving.
+    """
+    if n <= 0:
+        return 0
+    keep = math.ceil(n * min_healthy / 100)
+    if max_healthy > 100:
+        return min(n, keep)
+    return min(n - 1, keep)
+
+
+def project_refresh(
+    average: float, n: int, min_healthy: int, max_healthy: int, high_threshold: float, capacity: float
+) -> RefreshProjection:
+    """Where an instance refresh's capacity dip puts the load (rule 9), and the lowest min healthy
+    percentage that keeps each serving instance under the scale-out threshold and the ceiling.
+
+    The instances being replaced drop their clients, which reconnect to the ones still serving: the
+    average over the serving ones is average · n / serving. Zero serving instances strand every
+    connection (per_instance is then infinite).
+    """
+    if n < 0 or not 0 <= min_healthy <= 100 or not 100 <= max_healthy <= 200:
+        raise ValueError(f"bad refresh projection inputs: n={n}, min healthy {min_healthy}, max healthy {max_healthy}")
+
+    def per(p: int) -> float:
+        serving = refresh_serving(n, p, max_healthy)
+        if serving == 0:
+            return math.inf if average > 0 else 0.0
+        return average * n / serving
+
+    def safe(p: int) -> bool:
+        value = per(p)
+        return value < high_threshold and value <= capacity
+
+    serving = refresh_serving(n, min_healthy, max_healthy)
+    per_instance = per(min_healthy)
+    safe_p = next((p for p in range(0, 101) if safe(p)), None)
+    return RefreshProjection(
+        n=n,
+        min_healthy=min_healthy,
+        max_healthy=max_healthy,
+        serving=serving,
+        # replaced at once: up to the max healthy share may be in service or pending, the rest serve
+        batch=min(n, max(1, n * max_healthy // 100 - serving)) if n else 0,
+        average=average,
+        per_instance=per_instance,
+        reaches_high=per_instance >= high_threshold,
+        over_capacity=per_instance > capacity,
+        safe_min_healthy=safe_p,
     )
 
 
