@@ -124,6 +124,26 @@ def build_parser() -> argparse.ArgumentParser:
     dr = sub.add_parser("doctor", help="audit the fleet's scaling setup")
     dr.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
     dr.add_argument("--no-instances", action="store_true", help="skip the checks that log in to instances")
+
+    rf = sub.add_parser("refresh", help="instance refreshes (deploys): status, start, cancel, rollback")
+    rfs = rf.add_subparsers(dest="refresh_command", metavar="status|start|cancel|rollback", required=True, parser_class=_Parser)
+    rst = rfs.add_parser("status", help="the running or latest instance refresh")
+    rst.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+    rss = rfs.add_parser("start", help="start an instance refresh, previewed with its capacity dip")
+    rss.add_argument("--min-healthy", metavar="P", help="minimum healthy percentage, 0-100 (AWS default 90)")
+    rss.add_argument("--max-healthy", metavar="P", help="maximum healthy percentage, 100-200 (needs --min-healthy)")
+    rss.add_argument("--warmup", metavar="S", help="seconds a new instance warms up before the next batch")
+    rss.add_argument("--checkpoints", metavar="LIST", help="pause at these percentages, e.g. 20,50,100")
+    rss.add_argument("--checkpoint-delay", metavar="S", help="seconds to wait at each checkpoint (AWS default 3600)")
+    rss.add_argument("--skip-matching", action="store_true", help="skip instances already on the desired configuration")
+    rss.add_argument("--auto-rollback", action="store_true", help="roll back automatically if the refresh fails")
+    rss.add_argument("--suspend-scaling", action="store_true", help="pause the scaling alarms (AlarmNotification) until it ends")
+    rss.add_argument("--force", action="store_true", help="start even when the projected dip fires scale-out or passes the ceiling")
+    rss.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    rss.add_argument("--yes", action="store_true")
+    for name, helptext in (("cancel", "cancel the running refresh"), ("rollback", "roll the running refresh back")):
+        x = rfs.add_parser(name, help=helptext)
+        x.add_argument("--yes", action="store_true")
     return p
 
 
@@ -142,6 +162,7 @@ _MODULES = {
     "audit": "audit",
     "agent-config": "agent_config",
     "doctor": "doctor",
+    "refresh": "refresh",
 }
 
 

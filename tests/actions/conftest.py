@@ -70,6 +70,10 @@ def reset_fleet() -> None:
     if asg.describe_warm_pool(AutoScalingGroupName=ASG).get("WarmPoolConfiguration"):
         asg.delete_warm_pool(AutoScalingGroupName=ASG, ForceDelete=True)
     asg.update_auto_scaling_group(AutoScalingGroupName=ASG, MinSize=1, MaxSize=12, DesiredCapacity=4)
+    asg.resume_processes(AutoScalingGroupName=ASG)  # all of them (refresh --suspend-scaling)
+    tags = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[ASG])["AutoScalingGroups"][0].get("Tags", [])
+    if tags:
+        asg.delete_tags(Tags=[{"ResourceId": ASG, "ResourceType": "auto-scaling-group", "Key": t["Key"]} for t in tags])
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ POLICY = ROOT / "config" / "iam-policy.json"
 NOT_SCANNED = ("demo",)  # wsfleet/demo: moto only
 IAM_PREFIX = {"elbv2": "elasticloadbalancing"}  # boto3 service name -> IAM prefix, where they differ
 # Prefixes whose actions change something (the write statement); everything else is a read.
-WRITE_VERBS = ("Put", "Set", "Update", "Delete", "Create", "Execute", "Terminate", "Attach", "Detach", "Send")
+WRITE_VERBS = ("Put", "Set", "Update", "Delete", "Create", "Execute", "Terminate", "Attach", "Detach", "Send",
+               "Start", "Cancel", "Rollback", "Suspend", "Resume", "Enter", "Exit", "Modify")
 
 
 def _modules() -> list[Path]:

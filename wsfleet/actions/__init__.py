@@ -2,7 +2,7 @@
 read back → audit.
 
 A `Plan` is data (`plan`); the planners (`provision`, `scale`, `thresholds`, `schedule`,
-`warm_pool`) build one from a fresh read, after the pure checks in `validate`. Nothing is written
+`warm_pool`, `refresh`) build one from a fresh read, after the pure checks in `validate`. Nothing is written
 until `execute(plan, ...)` (`engine`), which is also where `--read-only` refuses, so neither the
 CLI nor the UI can get around it.
 """
@@ -12,6 +12,16 @@ from __future__ import annotations
 from wsfleet.actions.engine import execute
 from wsfleet.actions.plan import Change, ChangeKind, ChangeResult, FieldDiff, Outcome, Plan, ResultStatus
 from wsfleet.actions.provision import plan_provision
+from wsfleet.actions.refresh import (
+    RefreshRequest,
+    parse_checkpoints,
+    plan_refresh_cancel,
+    plan_refresh_rollback,
+    plan_refresh_start,
+    plan_resume_alarms,
+    refresh_request,
+    resume_due,
+)
 from wsfleet.actions.scale import METRIC_LOOKBACK, latest_average, plan_scale
 from wsfleet.actions.schedule import plan_schedule_delete, plan_schedule_put
 from wsfleet.actions.thresholds import plan_thresholds
@@ -62,6 +72,14 @@ __all__ = [
     "METRIC_LOOKBACK",
     "latest_average",
     "plan_provision",
+    "plan_refresh_cancel",
+    "plan_refresh_rollback",
+    "plan_refresh_start",
+    "plan_resume_alarms",
+    "RefreshRequest",
+    "parse_checkpoints",
+    "refresh_request",
+    "resume_due",
     "plan_scale",
     "plan_schedule_delete",
     "plan_schedule_put",

@@ -53,6 +53,19 @@ class _State:
             found = {a.name: a for a in self._once("schedule", lambda: aws_schedule.read_scheduled_actions(s, asg))}.get(change.name)
             times = change.after is not None and "start_time" in change.after
             return scheduled_action_fields(found, times=times) if found else None
+        if change.resource in ("scaling processes", "group tag"):
+            from wsfleet.aws import fleet as aws_fleet
+
+            group = self._once("group", lambda: aws_fleet.read_group_sizes(s, asg))
+            if change.resource == "scaling processes":
+                return {"suspended_processes": sorted(group.suspended_processes)}
+            value = group.tag(change.name)
+            return None if value is None else {"value": value}
+        if change.resource == "instance refresh":
+            from wsfleet.actions.refresh import refresh_fields
+            from wsfleet.aws import refresh as aws_refresh
+
+            return refresh_fields(self._once("refresh", lambda: aws_refresh.read_latest_refresh(s, asg)))
         raise ValueError(f"unknown resource {change.resource!r}")
 
 

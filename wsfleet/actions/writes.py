@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 from wsfleet.aws.provision import arn_placeholder
 from wsfleet.errors import AwsError, WsfleetError
-from wsfleet.model import Alarm, ScheduledAction, ScheduledActionConfig, StepAdjustment, WarmPoolConfig
+from wsfleet.model import Alarm, RefreshPreferences, ScheduledAction, ScheduledActionConfig, StepAdjustment, WarmPoolConfig
 
 
 class Write:
@@ -156,3 +156,89 @@ def _resolve(fields: Mapping[str, Any] | None, arns: Mapping[str, str]) -> dict[
             v = sorted(_resolve_arn(x, arns) if isinstance(x, str) else x for x in v) if k == "alarm_actions" else v
         out[k] = v
     return out
+
+
+# ----------------------------------------------------------------------------- instance refreshes
+
+
+@dataclass(frozen=True)
+class StartRefresh(Write):
+    asg: str
+    preferences: RefreshPreferences
+
+    def apply(self, session, arns):
+        from wsfleet.aws import refresh
+
+        refresh.start_refresh(session, self.asg, self.preferences)
+        return None
+
+
+@dataclass(frozen=True)
+class CancelRefresh(Write):
+    asg: str
+
+    def apply(self, session, arns):
+        from wsfleet.aws import refresh
+
+        refresh.cancel_refresh(session, self.asg)
+        return None
+
+
+@dataclass(frozen=True)
+class RollbackRefresh(Write):
+    asg: str
+
+    def apply(self, session, arns):
+        from wsfleet.aws import refresh
+
+        refresh.rollback_refresh(session, self.asg)
+        return None
+
+
+@dataclass(frozen=True)
+class SuspendProcesses(Write):
+    asg: str
+    processes: tuple[str, ...]
+
+    def apply(self, session, arns):
+        from wsfleet.aws import refresh
+
+        refresh.suspend_processes(session, self.asg, list(self.processes))
+        return None
+
+
+@dataclass(frozen=True)
+class ResumeProcesses(Write):
+    asg: str
+    processes: tuple[str, ...]
+
+    def apply(self, session, arns):
+        from wsfleet.aws import refresh
+
+        refresh.resume_processes(session, self.asg, list(self.processes))
+        return None
+
+
+@dataclass(frozen=True)
+class PutGroupTag(Write):
+    asg: str
+    key: str
+    value: str
+
+    def apply(self, session, arns):
+        from wsfleet.aws import refresh
+
+        refresh.put_group_tag(session, self.asg, self.key, self.value)
+        return None
+
+
+@dataclass(frozen=True)
+class DeleteGroupTag(Write):
+    asg: str
+    key: str
+
+    def apply(self, session, arns):
+        from wsfleet.aws import refresh
+
+        refresh.delete_group_tag(session, self.asg, self.key)
+        return None

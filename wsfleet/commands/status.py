@@ -31,11 +31,15 @@ JSON (`--format json`) is one object, stable (keys are added, never renamed or r
                 "deregistration_delay", "load_balancer_arns", "idle_timeout"}],
       "metric": null or {"namespace", "name", "statistic", "period", "timestamps": [...],
                 "values": [number or null, ...] (oldest first), "latest" (or null)},
-      "problems": ["one sentence per part that could not be read", ...]
+      "problems": ["one sentence per part that could not be read", ...],
+      "instance_refresh": null or the object `wsfleet refresh status --format json` prints,
+      "instance_refresh_unavailable": null or the sentence saying the endpoint lacks refreshes
     }
 
     INSTANCE = {"id", "az", "lifecycle", "health", "protected", "launch_time", "instance_type",
-                "private_ip", "public_ip", "public_dns"}
+                "private_ip", "public_ip", "public_dns", "launch_template_version"}
+    "group" also holds "launch_template": null or {"id", "name", "version", "resolved_version",
+    "is_launch_configuration"} and "tags": [[KEY, VALUE], ...].
 
 Datetimes are ISO 8601 strings in UTC; absent values are null.
 """
@@ -49,6 +53,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any
 
+from wsfleet.commands.refresh import refresh_lines, refresh_to_json, version_lines
 from wsfleet.errors import EXIT_OK
 from wsfleet.model import Alarm, FleetConfig, FleetStatus, Instance, ScalingPolicy, StepRange
 
@@ -110,6 +115,9 @@ def status_to_json(fleet: FleetConfig, status: FleetStatus) -> dict[str, Any]:
         "target_groups": _json(status.target_groups),
         "metric": metric,
         "problems": list(status.problems),
+        "instance_refresh": refresh_to_json(status.instance_refresh),
+        # the sentence saying why refreshes could not be read from this endpoint, else null
+        "instance_refresh_unavailable": status.refresh_unavailable,
     }
 
 
@@ -179,7 +187,8 @@ def status_renderables(fleet: FleetConfig, status: FleetStatus) -> list[Any]:
     from rich.text import Text
 
     out: list[Any] = [_header(fleet, status)]
-    out.append(_instances_table(fleet, status.group.instances, f"instances ({len(status.group.instances)})", status.taken_at))
+    out.append(_instances_table(fleet, status.group.instances, f"instances ({len(status.group.instances)})", status.taken_at,
+                                status.group.launch_template))
     out.append(_alarms_table(status))
     out.append(_policies_table(fleet, status))
     out.extend(_warm_pool(fleet, status))
@@ -219,6 +228,15 @@ def _header(fleet: FleetConfig, status: FleetStatus) -> Any:
             text.append(f" · per-instance ceiling {_num(fleet.capacity)}")
         else:
             text.append("no datapoints in the window read", style="yellow")
+    text.append("\nrefresh ", style="bold")
+    if status.refresh_unavailable:
+        text.append("unavailable from this endpoint", style="dim")
+    else:
+        lines = refresh_lines(status.instance_refresh, now=status.taken_at)
+        r = status.instance_refresh
+        text.append(lines[0], style="yellow" if r is not None and r.active else "")
+        for line in lines[1:] + version_lines(g):
+            text.append(f"\n  {line}")
     return text
 
 
@@ -238,25 +256,39 @@ def _table(title: str) -> Any:
     )
 
 
-def _instances_table(fleet: FleetConfig, instances: tuple[Instance, ...], title: str, now: datetime) -> Any:
+def _instances_table(fleet: FleetConfig, instances: tuple[Instance, ...], title: str, now: datetime, template: Any = None) -> Any:
     from rich.text import Text
 
     table = _table(title)
-    for name in ("instance", "az", "lifecycle", "health", "age", "prot", "address"):
+    versions = any(i.launch_template_version for i in instances)  # the column only when Auto Scaling reports them
+    for name in ("instance", "az", "lifecycle", "health", "age", "prot") + (("ver",) if versions else ()) + ("address",):
         table.add_column(name, no_wrap=name != "address", overflow="fold")
     for i in sorted(instances, key=lambda i: (i.az, i.launch_time or now, i.id)):
-        table.add_row(
+        cells = [
             i.id,
             i.az,
             i.lifecycle,
             i.health if i.health == "Healthy" else Text(i.health, style="red"),
             _age(now, i.launch_time),
             "yes" if i.protected else "",
-            _address(fleet, i),
-        )
+        ]
+        table.add_row(*cells, *([_version(i, template)] if versions else []), _address(fleet, i))
     if not instances:
-        table.add_row("(none)", "", "", "", "", "", "")
+        table.add_row("(none)", *[""] * (6 + versions))
     return table
+
+
+def _version(instance: Instance, template: Any) -> Any:
+    """The launch template version, marked "old" when the group now launches another one."""
+    from rich.text import Text
+
+    v = instance.launch_template_version
+    if v is None:
+        return ""
+    label = v if template is not None and template.is_launch_configuration else f"v{v}"
+    if template is not None and template.is_current(v) is False:
+        return Text(f"{label} old", style="yellow")
+    return label
 
 
 def _alarms_table(status: FleetStatus) -> Any:
