@@ -144,6 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext in (("cancel", "cancel the running refresh"), ("rollback", "roll the running refresh back")):
         x = rfs.add_parser(name, help=helptext)
         x.add_argument("--yes", action="store_true")
+
+    rb = sub.add_parser("rebalance", help="drain the hottest instances one at a time (Standby), projected by the routing algorithm")
+    rb.add_argument("--target-skew", metavar="X", help="stop at or under this max/mean (default: counts.max_skew, 1.25)")
+    rb.add_argument("--max-drains", metavar="N", help="drain at most N instances (default 3)")
+    rb.add_argument("--switch-algorithm", action="store_true", help="first set the target groups to least outstanding requests (previewed)")
+    rb.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
+    rb.add_argument("--yes", action="store_true")
     return p
 
 
@@ -163,6 +170,7 @@ _MODULES = {
     "agent-config": "agent_config",
     "doctor": "doctor",
     "refresh": "refresh",
+    "rebalance": "rebalance",
 }
 
 

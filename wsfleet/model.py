@@ -338,6 +338,7 @@ class TargetGroupInfo:
     deregistration_delay: int | None = None
     load_balancer_arns: tuple[str, ...] = ()
     idle_timeout: int | None = None  # of the (first) load balancer, seconds
+    slow_start: int | None = None  # slow_start.duration_seconds (0 = off)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 read back → audit.
 
 A `Plan` is data (`plan`); the planners (`provision`, `scale`, `thresholds`, `schedule`,
-`warm_pool`, `refresh`) build one from a fresh read, after the pure checks in `validate`. Nothing is written
+`warm_pool`, `refresh`, `rebalance`) build one from a fresh read, after the pure checks in `validate`. Nothing is written
 until `execute(plan, ...)` (`engine`), which is also where `--read-only` refuses, so neither the
 CLI nor the UI can get around it.
 """
@@ -12,6 +12,15 @@ from __future__ import annotations
 from wsfleet.actions.engine import execute
 from wsfleet.actions.plan import Change, ChangeKind, ChangeResult, FieldDiff, Outcome, Plan, ResultStatus
 from wsfleet.actions.provision import plan_provision
+from wsfleet.actions.rebalance import (
+    RebalancePlan,
+    RebalanceRun,
+    parse_max_drains,
+    parse_target_skew,
+    plan_algorithm,
+    plan_rebalance,
+    run_rebalance,
+)
 from wsfleet.actions.refresh import (
     RefreshRequest,
     parse_checkpoints,
@@ -72,6 +81,13 @@ __all__ = [
     "METRIC_LOOKBACK",
     "latest_average",
     "plan_provision",
+    "RebalancePlan",
+    "RebalanceRun",
+    "parse_max_drains",
+    "parse_target_skew",
+    "plan_algorithm",
+    "plan_rebalance",
+    "run_rebalance",
     "plan_refresh_cancel",
     "plan_refresh_rollback",
     "plan_refresh_start",

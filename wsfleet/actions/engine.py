@@ -61,12 +61,35 @@ class _State:
                 return {"suspended_processes": sorted(group.suspended_processes)}
             value = group.tag(change.name)
             return None if value is None else {"value": value}
+        if change.resource == "instance":
+            from wsfleet.aws import fleet as aws_fleet
+
+            group = self._once("group", lambda: aws_fleet.read_group_sizes(s, asg))
+            found = next((i for i in group.instances if i.id == change.name), None)
+            return None if found is None else {"lifecycle": _settled(found.lifecycle)}
+        if change.resource == "target group":
+            from wsfleet.aws import fleet as aws_fleet
+            from wsfleet.aws import targets as aws_targets
+
+            group_arns = self._once("group", lambda: aws_fleet.read_group_sizes(s, asg)).target_group_arns
+            found = {t.name: t for t in self._once("targets", lambda: aws_targets.read_target_groups(s, group_arns))}.get(change.name)
+            return None if found is None else {"algorithm": found.algorithm or "round_robin"}
         if change.resource == "instance refresh":
             from wsfleet.actions.refresh import refresh_fields
             from wsfleet.aws import refresh as aws_refresh
 
             return refresh_fields(self._once("refresh", lambda: aws_refresh.read_latest_refresh(s, asg)))
         raise ValueError(f"unknown resource {change.resource!r}")
+
+
+def _settled(lifecycle: str) -> str:
+    """An instance's lifecycle as a standby write intends it: AWS passes through EnteringStandby on
+    the way to Standby, and Pending on the way back to InService (the caller waits for InService)."""
+    if lifecycle == "EnteringStandby":
+        return "Standby"
+    if lifecycle.startswith("Pending"):
+        return "InService"
+    return lifecycle
 
 
 def _mismatch(intended: Mapping[str, Any] | None, actual: Mapping[str, Any] | None) -> str | None:

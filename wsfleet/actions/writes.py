@@ -242,3 +242,42 @@ class DeleteGroupTag(Write):
 
         refresh.delete_group_tag(session, self.asg, self.key)
         return None
+
+
+# ----------------------------------------------------------------------------- rebalance
+
+
+@dataclass(frozen=True)
+class EnterStandby(Write):
+    asg: str
+    instance_id: str
+
+    def apply(self, session, arns):
+        from wsfleet.aws import fleet
+
+        fleet.enter_standby(session, self.asg, self.instance_id)
+        return None
+
+
+@dataclass(frozen=True)
+class ExitStandby(Write):
+    asg: str
+    instance_id: str
+
+    def apply(self, session, arns):
+        from wsfleet.aws import fleet
+
+        fleet.exit_standby(session, self.asg, self.instance_id)
+        return None
+
+
+@dataclass(frozen=True)
+class SetTargetGroupAlgorithm(Write):
+    arn: str
+    algorithm: str
+
+    def apply(self, session, arns):
+        from wsfleet.aws import targets
+
+        targets.set_algorithm(session, self.arn, self.algorithm)
+        return None

@@ -153,6 +153,20 @@ def update_group(
         session.client("autoscaling").update_auto_scaling_group(**params)
 
 
+def enter_standby(session: AwsSession, asg: str, instance_id: str) -> None:
+    """EnterStandby, decrementing the desired capacity (no replacement is launched; ExitStandby
+    increments it again). The group deregisters the instance from its target groups."""
+    with aws_errors(f"putting {instance_id} of {asg} in Standby"):
+        session.client("autoscaling").enter_standby(
+            AutoScalingGroupName=asg, InstanceIds=[instance_id], ShouldDecrementDesiredCapacity=True
+        )
+
+
+def exit_standby(session: AwsSession, asg: str, instance_id: str) -> None:
+    with aws_errors(f"bringing {instance_id} of {asg} back from Standby"):
+        session.client("autoscaling").exit_standby(AutoScalingGroupName=asg, InstanceIds=[instance_id])
+
+
 # ----------------------------------------------------------------------------- helpers
 
 

@@ -52,9 +52,20 @@ def read_target_groups(session: AwsSession, arns: Sequence[str]) -> tuple[Target
                 deregistration_delay=_int(attributes.get("deregistration_delay.timeout_seconds")),
                 load_balancer_arns=lb_arns,
                 idle_timeout=idle_timeouts.get(lb_arns[0]) if lb_arns else None,
+                slow_start=_int(attributes.get("slow_start.duration_seconds")),
             )
         )
     return tuple(infos)
+
+
+def set_algorithm(session: AwsSession, arn: str, algorithm: str) -> None:
+    """ModifyTargetGroupAttributes load_balancing.algorithm.type (round_robin,
+    least_outstanding_requests, weighted_random). AWS refuses least outstanding requests while slow
+    start is on; the planner checks first."""
+    with aws_errors(f"setting the routing algorithm of target group {_short(arn)} to {algorithm}"):
+        session.client("elbv2").modify_target_group_attributes(
+            TargetGroupArn=arn, Attributes=[{"Key": "load_balancing.algorithm.type", "Value": algorithm}]
+        )
 
 
 def _attributes(response: dict[str, Any]) -> dict[str, str]:
