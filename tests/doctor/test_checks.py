@@ -672,3 +672,29 @@ def test_a_configured_threshold_with_facts_that_lack_its_count_says_nothing():
 def test_a_very_long_idle_timeout_leaves_silence_unjudged():
     status = healthy(target_groups=(target_group(idle_timeout=4000),))
     assert of("silent-connections", run(status, instance_facts=[facts(silent=(900, 600, 400))])) == []
+
+
+# --------------------------------------------------------------------------- suspended scaling
+
+
+def test_alarm_notification_suspended_with_no_refresh_running_is_an_error():
+    status = healthy(group=dataclasses.replace(group(), suspended_processes=("AlarmNotification",)))
+    (f,) = of("suspended-scaling", run(status))
+    assert f.severity == "error" and "no instance refresh is running" in f.found
+    assert f.fix.startswith(f"aws autoscaling resume-processes --auto-scaling-group-name {ASG} --scaling-processes AlarmNotification")
+
+
+def test_alarm_notification_suspended_for_a_running_wsfleet_refresh_is_info():
+    from wsfleet.aws.refresh import RESUME_TAG
+    from wsfleet.model import InstanceRefresh
+
+    g = dataclasses.replace(group(), suspended_processes=("AlarmNotification",), tags=((RESUME_TAG, "2026-12-02T10:00:00+00:00"),))
+    status = healthy(group=g, instance_refresh=InstanceRefresh("r-1", "InProgress", percentage_complete=40))
+    (f,) = of("suspended-scaling", run(status))
+    assert f.severity == "info" and "wsfleet resumes it when the refresh ends" in f.found and f.fix == ""
+
+
+def test_slow_start_is_named_when_least_outstanding_requests_is_suggested():
+    findings = run(healthy(target_groups=(target_group(algorithm="round_robin", slow_start=30),)))
+    (f,) = [x for x in of("target-group", findings) if "routes round robin" in x.found]
+    assert "slow start is on (30 s)" in f.why and "wsfleet rebalance --switch-algorithm" in f.fix

@@ -353,3 +353,37 @@ def check_steps(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
             subject=_section(fleet, "scale_out"),
         ))
     return out
+
+
+# --------------------------------------------------------------------------- suspended scaling
+
+
+def check_suspended_scaling(fleet: FleetConfig, status: FleetStatus) -> list[Finding]:
+    """AlarmNotification suspended: the alarms still change state but never run a policy. Right
+    for the length of a deploy (`refresh start --suspend-scaling`), wrong once it is over."""
+    from wsfleet.aws.refresh import ALARM_NOTIFICATION, RESUME_TAG
+
+    group = status.group
+    if ALARM_NOTIFICATION not in group.suspended_processes:
+        return [_ok("suspended-scaling", f"{ALARM_NOTIFICATION} is not suspended on {fleet.asg}: the alarms can scale it", fleet.asg)]
+    refresh = status.instance_refresh
+    resume = f"aws autoscaling resume-processes --auto-scaling-group-name {fleet.asg} --scaling-processes {ALARM_NOTIFICATION}"
+    if refresh is not None and refresh.active:
+        ours = group.tag(RESUME_TAG) is not None
+        return [Finding(
+            "suspended-scaling", "info",
+            f"{ALARM_NOTIFICATION} is suspended on {fleet.asg} while instance refresh {refresh.id} runs "
+            f"({refresh.percentage_complete or 0}% done)" + ("; wsfleet resumes it when the refresh ends" if ours else ""),
+            "" if ours else "nothing resumes it by itself when the refresh ends: whoever suspended it must",
+            "" if ours else resume,
+            subject=fleet.asg,
+        )]
+    known = "no instance refresh is running" if status.refresh_unavailable is None else "no running instance refresh could be seen (the endpoint lacks the refresh calls)"
+    return [Finding(
+        "suspended-scaling", "error",
+        f"{ALARM_NOTIFICATION} is suspended on {fleet.asg} and {known}",
+        "the scaling alarms still go into ALARM but run no policy: the group will not scale out at the next spike "
+        "(a deploy that paused scaling and never resumed it)",
+        resume + (" (or `wsfleet refresh status`, which resumes what wsfleet suspended)" if group.tag(RESUME_TAG) else ""),
+        subject=fleet.asg,
+    )]

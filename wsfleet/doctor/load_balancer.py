@@ -20,13 +20,18 @@ def check_target_groups(fleet: FleetConfig, status: FleetStatus) -> list[Finding
     for tg in status.target_groups:
         attr = f"aws elbv2 modify-target-group-attributes --target-group-arn {tg.arn} --attributes"
         if tg.algorithm == "least_outstanding_requests":
-            out.append(_ok("target-group", f"target group {tg.name} routes by least outstanding requests", tg.name))
+            out.append(_ok("target-group", f"target group {tg.name} routes by least outstanding requests: "
+                           f"new WebSockets go to the emptiest instances first", tg.name))
         else:
+            slow = f"; slow start is on ({tg.slow_start} s), and AWS does not combine it with least outstanding requests: set it to 0 first" if tg.slow_start else ""
             out.append(Finding(
                 "target-group", "info",
                 f"target group {tg.name} routes {'round robin' if tg.algorithm in (None, 'round_robin') else tg.algorithm}{'' if tg.algorithm else ' (the default)'}",
-                "round robin (the seed's choice) gives a new, empty instance the same share of new connections as a full one; the seed suggests least outstanding requests for scaling events",
-                f"{attr} Key=load_balancing.algorithm.type,Value=least_outstanding_requests",
+                "round robin (the seed's choice) gives a new, empty instance the same share of new connections as a full one, "
+                "so after a deploy or a scale-out the old instances stay full; least outstanding requests counts an open "
+                "WebSocket as an outstanding request and sends each new connection to the emptiest instance, filling new "
+                "ones first (it only chooses when a connection opens: existing ones stay where they are)" + slow,
+                f"{attr} Key=load_balancing.algorithm.type,Value=least_outstanding_requests (or `wsfleet rebalance --switch-algorithm`, previewed and audited)",
                 subject=tg.name,
             ))
         if tg.stickiness_enabled:

@@ -18,6 +18,7 @@ from wsfleet.doctor.alarms import (
     check_missing_data,
     check_policies_exist,
     check_steps,
+    check_suspended_scaling,
 )
 from wsfleet.doctor.capacity import check_ceiling, check_flap, check_warmup
 from wsfleet.doctor.instances import check_instances
@@ -35,6 +36,7 @@ CHECKS = (
     "metric-data",
     "missing-data",
     "steps",
+    "suspended-scaling",
     "flap",
     "ceiling",
     "warmup",
@@ -75,6 +77,7 @@ def diagnose(
         ("metric-data", lambda: check_metric_data(fleet, status)),
         ("missing-data", lambda: check_missing_data(fleet, status)),
         ("steps", lambda: check_steps(fleet, status)),
+        ("suspended-scaling", lambda: check_suspended_scaling(fleet, status)),
         ("flap", lambda: check_flap(fleet, status)),
         ("ceiling", lambda: check_ceiling(fleet, status)),
         ("warmup", lambda: check_warmup(fleet, status)),
