@@ -122,6 +122,33 @@ class FleetService:
 
         return actions.plan_warm_pool(self.session, self.fleet, **fields)
 
+    def plan_refresh_start(self, request: Any) -> Any:
+        from wsfleet import actions
+
+        return actions.plan_refresh_start(self.session, self.fleet, request)
+
+    def resume_alarms_if_due(self, status: FleetStatus) -> Any:
+        """Resume the AlarmNotification wsfleet suspended for a refresh that has ended (audited);
+        the outcome, or None when nothing was due. Under --read-only the engine refuses it."""
+        from wsfleet import actions
+
+        plan = actions.plan_resume_alarms(self.session, self.fleet, status.group, status.instance_refresh)
+        return None if plan is None else self.execute(plan)
+
+    def plan_rebalance(self, status: FleetStatus, counts: dict[str, int], *, target_skew: float, max_drains: int) -> Any:
+        from wsfleet import actions
+
+        return actions.plan_rebalance(self.session, self.fleet, status, counts, target_skew=target_skew, max_drains=max_drains)
+
+    def run_rebalance(self, plan: Any, *, count: Callable[[], dict[str, int | None]], progress: Callable[[str], None],
+                      should_stop: Callable[[], bool]) -> Any:
+        """The drains, one at a time (blocking: call from a thread worker; `count` must be thread-safe)."""
+        from wsfleet import actions
+
+        return actions.run_rebalance(plan, self.fleet, read_only=self.read_only, audit=self._audit_log(), count=count,
+                                     progress=progress, should_stop=should_stop,
+                                     poll=min(2.0, max(0.5, self.fleet.counts.interval / 2)))
+
     def execute(self, plan: Any) -> Any:
         """Apply a plan the user confirmed in the UI; the read-only gate is in `actions.execute`."""
         from wsfleet import actions
