@@ -24,10 +24,11 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
 POINTS_PER_INSTANCE = 32  # counts kept per instance: a sparkline, and some hours at a slow cadence
-SKEW_WINDOW = 20  # fleet skew points the trend is fitted over (100 s at the default 5 s interval)
+SKEW_WINDOW = 24  # fleet skew points the trend is fitted over (2 min at the default 5 s interval)
 MIN_POINTS = 4  # fewer sweeps than this: "not enough sweeps yet"
 MIN_CHANGE = 0.02  # a fitted change of skew over the window below this is "steady"
 FORGET_AFTER_S = 600.0  # an instance not seen for this long (it left the group) is dropped
@@ -113,6 +114,19 @@ class Trend:
         if self.direction == "growing":
             return f"not converging: skew {skew} growing (+{rate})"
         return f"not converging: old instances keep their connections (skew steady at {skew})"
+
+
+    def short(self) -> str:
+        """The same in a few words, for a narrow screen."""
+        if self.direction == "unknown" or self.skew is None:
+            return f"{self.points}/{MIN_POINTS} sweeps"
+        if self.within_target:
+            return f"{self.direction}, within {self.target:.2f}"
+        if self.direction == "shrinking":
+            return f"shrinking, under {self.target:.2f} {fmt_eta(self.eta_s)}"
+        if self.direction == "growing":
+            return f"not converging (+{abs(self.rate_per_min or 0.0):.2f}/min)"
+        return "not converging (steady)"
 
 
 def fmt_eta(seconds: float | None) -> str:
@@ -218,8 +232,9 @@ class CountHistory:
         buf = self._counts.get(instance_id)
         if not buf:
             return []
-        values = [c for _, c in buf]
-        return values[-last:] if last else values
+        if last and last < len(buf):
+            return [c for _, c in islice(reversed(buf), last)][::-1]
+        return [c for _, c in buf]
 
     def skews(self) -> list[tuple[float, float]]:
         """The window's (t, skew) points, oldest first."""
