@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--max-skew", type=float, default=None, metavar="X", help="largest acceptable max/mean (default 1.25)")
     k.add_argument("--source", choices=("ssh", "ssm", "cloudwatch"), default=None)
     k.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+    k.add_argument("--wait", metavar="DURATION", default=None,
+                   help="sweep until balanced (0), DURATION passes (1) or the sweeps fail (3): 90, 90s, 15m, 1h30m")
+    k.add_argument("--interval", metavar="S", default=None, help="with --wait: seconds between sweeps (default: counts.interval)")
+    k.add_argument("--no-refresh-wait", action="store_true", help="with --wait: judge even while an instance refresh runs")
 
     pr = sub.add_parser("provision", help="create/update alarms, policies, warm pool, schedule from the config")
     pr.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")

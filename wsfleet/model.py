@@ -441,6 +441,8 @@ class CountTarget:
     az: str = ""
     lifecycle: str = ""
     health: str = ""
+    launch_template_version: str | None = None  # what the instance was launched from (Instance's)
+    current: bool | None = None  # whether that is what the group launches now; None = unknown
 
 
 @dataclass(frozen=True)
@@ -455,6 +457,8 @@ class InstanceCount:
     latency_ms: float | None = None
     detail: str | None = None  # the underlying message, for -v and the UI's error column
     age_s: float | None = None  # cloudwatch: how old the datapoint is
+    launch_template_version: str | None = None  # "3" (or a launch configuration's name); None = unknown
+    current: bool | None = None  # runs the group's current launch template version; None = unknown
 
 
 @dataclass(frozen=True)

@@ -3,71 +3,16 @@ mapped to the group's instances through ssh.hosts, real held connections on per-
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import os
-import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.helpers.asyncssh_hosts import SshTestHosts, closed_port, write_client_key
-from tests.helpers.conn_holder import ConnHolder
-from tests.helpers.moto_fleet import make_fleet, write_config
-from tests.helpers.moto_server import moto_server  # noqa: F401  (fixture)
-
-
-async def wsfleet(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wsfleet", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env={**os.environ, "COLUMNS": "200"},
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 90)
-    return proc.returncode, out.decode(), err.decode()
-
-
-class World:
-    """A moto fleet of n instances, each mapped to its own asyncssh host and service port."""
-
-    def __init__(self, moto, tmp_path, hosts, fleet, counts):
-        self.moto, self.tmp, self.hosts, self.fleet = moto, tmp_path, hosts, fleet
-        self.ids = fleet["instance_ids"]
-        self.held = [ConnHolder(count=k) for k in counts]
-        self.key_path = tmp_path / "id_ed25519"
-        self.known_hosts = tmp_path / "known_hosts"
-        self.known_hosts.write_text(hosts.known_hosts_text())
-        self.ssh_ports = [h.port for h in hosts]
-
-    def config(self, counts_max_skew=None, **fleet_keys):
-        ssh = {
-            "user": "oncall", "key": str(self.key_path), "known_hosts": str(self.known_hosts), "host_keys": "strict",
-            "hosts": {i: {"address": f"127.0.0.1:{p}", "service_port": c.port} for i, p, c in zip(self.ids, self.ssh_ports, self.held)},
-        }
-        return str(write_config(self.tmp, self.moto.endpoint_url, self.fleet["asg"], ssh=ssh,
-                                counts={"timeout": 2.0, "max_skew": counts_max_skew}, **fleet_keys))
-
-    def close(self):
-        for c in self.held:
-            c.close()
-
-
-@pytest.fixture
-async def world(moto_server, tmp_path):  # noqa: F811
-    key_path, key = write_client_key(tmp_path)
-    fleet = make_fleet(moto_server.session(), instances=3, endpoint_url=moto_server.endpoint_url)
-    async with SshTestHosts(3, key) as hosts:
-        made = []
-
-        def build(counts=(100, 100, 100)):
-            w = World(moto_server, tmp_path, hosts, fleet, counts)
-            made.append(w)
-            return w
-
-        yield build
-        for w in made:
-            w.close()
+from tests.counts.conftest import wsfleet
+from tests.helpers.asyncssh_hosts import closed_port
+from tests.helpers.moto_fleet import write_config
 
 
 async def test_counts_json_has_the_contract_shape_and_the_exact_counts(world):
@@ -82,7 +27,9 @@ async def test_counts_json_has_the_contract_shape_and_the_exact_counts(world):
     assert [rows[i]["connections"] for i in w.ids] == [120, 80, 100]
     for i, port in zip(w.ids, w.ssh_ports):
         r = rows[i]
-        assert list(r) == ["id", "az", "address", "lifecycle", "health", "connections", "error", "latency_ms"]
+        assert list(r) == ["id", "az", "address", "lifecycle", "health", "connections", "error", "latency_ms",
+                           "launch_template_version", "current"]
+        assert (r["launch_template_version"], r["current"]) == ("1", True)  # the group names "$Latest", which is 1
         assert r["address"] == f"127.0.0.1:{port}" and r["error"] is None and r["latency_ms"] > 0
         assert r["az"].startswith("us-east-1") and r["lifecycle"] == "InService" and r["health"] == "Healthy"
     assert doc["summary"] == {"instances": 3, "measured": 3, "total": 300, "mean": 100.0, "min": 80, "max": 120,
@@ -172,3 +119,23 @@ async def test_counts_from_cloudwatch_report_the_agents_values(world):
     assert doc["source"] == "cloudwatch"
     assert [r["connections"] for r in doc["instances"]] == [20123, 19877, None]
     assert doc["instances"][2]["error"] == "not-found"
+
+
+async def test_rows_say_which_instances_run_an_old_launch_template_version(world):
+    w = world((120, 80, 100))
+    w.moto.client("ec2").create_launch_template_version(
+        LaunchTemplateId=w.fleet["launch_template_id"], LaunchTemplateData={"ImageId": "ami-12c6146b", "InstanceType": "c5.xlarge"})
+    # the group launches "$Latest", now version 2: its three instances were launched from version 1
+    code, out, err = await wsfleet("--config", w.config(), "counts", "--format", "json")
+    assert code == 0, err
+    assert {(r["launch_template_version"], r["current"]) for r in json.loads(out)["instances"]} == {("1", False)}
+
+    code, out, err = await wsfleet("--config", w.config(), "counts")
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if "INSTANCE" in line)
+    assert header.split()[:5] == ["INSTANCE", "AZ", "ADDRESS", "STATE", "LT"]
+    assert all("v1 old" in line for line in out.splitlines() if line.lstrip().startswith("i-"))
+
+    code, out, err = await wsfleet("--config", w.config(), "counts", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {(r["launch_template_version"], r["current"]) for r in rows} == {("1", "false")}

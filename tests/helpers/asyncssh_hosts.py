@@ -85,6 +85,8 @@ class _Server(asyncssh.SSHServer):
 
     def connection_lost(self, exc) -> None:
         self._host.connections.discard(self._conn)
+        if exc is None:  # the client said goodbye (SSH disconnect), not a dropped socket
+            self._host.closed_cleanly += 1
 
     def connection_requested(self, dest_host, dest_port, orig_host, orig_port):
         # a bastion forwards to loopback only (the tests' network rule)
@@ -103,6 +105,7 @@ class SshTestHost:
         self.host_key = new_key()
         self.port = 0
         self.accepted = 0  # SSH connections accepted
+        self.closed_cleanly = 0  # connections the client closed with an SSH disconnect
         self.sessions = 0  # exec requests run
         self.forwarded = 0  # direct-tcpip channels opened (as a bastion)
         self.connections: set = set()

@@ -25,6 +25,7 @@ from wsfleet.model import (
     GroupState,
     Instance,
     InstanceCount,
+    LaunchTemplateRef,
     MetricSeries,
     ScalingActivity,
     ScalingPolicy,
@@ -42,7 +43,7 @@ def frozen_clock() -> datetime:
     return NOW
 
 
-def _instance(i: int, az: str, launched_minutes_ago: int, lifecycle: str = "InService", health: str = "Healthy") -> Instance:
+def _instance(i: int, az: str, launched_minutes_ago: int, lifecycle: str = "InService", health: str = "Healthy", version: str | None = None) -> Instance:
     return Instance(
         id=f"i-0{i:03d}a1b2c3d4e5f6a",
         az=az,
@@ -51,6 +52,7 @@ def _instance(i: int, az: str, launched_minutes_ago: int, lifecycle: str = "InSe
         launch_time=NOW - timedelta(minutes=launched_minutes_ago),
         instance_type="c6i.large",
         private_ip=f"10.0.{i // 250}.{10 + i % 250}",
+        launch_template_version=version,
     )
 
 
@@ -76,6 +78,7 @@ class FleetFixture:
     schedule: list[ScheduledAction] = field(default_factory=list)
     activities: list[ScalingActivity] = field(default_factory=list)
     problems: tuple[str, ...] = ()
+    launch_template: LaunchTemplateRef | None = None
 
 
 def prod_fixture(n: int = 12) -> FleetFixture:
@@ -93,7 +96,9 @@ def prod_fixture(n: int = 12) -> FleetFixture:
         schedule=(ScheduledActionConfig(name="weekday-morning", recurrence="0 7 * * MON-FRI", time_zone="Europe/Berlin", min_size=4, desired_capacity=4),),
     )
     azs = ("us-east-1a", "us-east-1b", "us-east-1c")
-    instances = [_instance(i, azs[i % 3], 60 * 24 * 3 + 7 * i) for i in range(n)]
+    # launched from version 7 of the group's template, the one it launches now, but for two
+    # instances a deploy has not replaced yet (version 6)
+    instances = [_instance(i, azs[i % 3], 60 * 24 * 3 + 7 * i, version="6" if i in (3, 5) else "7") for i in range(n)]
     base = [21400, 22100, 20950, 21800, 22600, 21150, 20700, 22300, 21900, 21050, 22450, 21600]
     counts: dict[str, int | None] = {inst.id: base[i % len(base)] + (i // len(base)) * 37 for i, inst in enumerate(instances)}
     errors: dict[str, tuple[str, str]] = {}
@@ -140,6 +145,7 @@ def prod_fixture(n: int = 12) -> FleetFixture:
         warm_pool=warm,
         schedule=schedule,
         activities=activities,
+        launch_template=LaunchTemplateRef(id="lt-0abc1234", name="prod-chat", version="$Latest", resolved_version="7"),
     )
 
 
@@ -213,7 +219,8 @@ class FakeFleetService:
         fx = self.fx
         f = fx.fleet
         self.api_calls += 9
-        group = GroupState(name=f.asg, min_size=fx.min_size, max_size=fx.max_size, desired=fx.desired, instances=tuple(fx.instances))
+        group = GroupState(name=f.asg, min_size=fx.min_size, max_size=fx.max_size, desired=fx.desired, instances=tuple(fx.instances),
+                           launch_template=fx.launch_template)
         n = min(len(fx.metric), window_minutes)
         values = tuple(fx.metric[-n:])
         series = MetricSeries(period=60, timestamps=tuple(NOW - timedelta(minutes=n - 1 - i) for i in range(n)), values=values)

@@ -351,7 +351,8 @@ async def test_clicking_a_header_sorts_by_it(make_app):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot, app)
         table = table_of(app)
-        x = table.region.x + sum(c.get_render_width(table) for c in list(table.columns.values())[:5]) + 2
+        keys = [c.key.value for c in table.columns.values()]
+        x = table.region.x + sum(c.get_render_width(table) for c in list(table.columns.values())[:keys.index("az")]) + 2
         await pilot.click(offset=(x, table.region.y))  # the AZ header
         await pilot.pause()
         assert table.sort_column == "az"
@@ -713,3 +714,76 @@ async def test_palette_lists_every_action_and_switches_theme(make_app):
         assert app.theme == "wsfleet-ansi"
         # table cells were restyled for the new theme, not left with the old colours
         assert table_of(app).get_cell("i-0003a1b2c3d4e5f6a", "connections").style.color.number == 1  # ANSI red
+
+
+# ------------------------------------------------------------------------------- trend and launch template
+
+
+async def sweep_with(pilot, app, fx, clock: list[float], t: float, **counts: int) -> None:
+    """One refresh cycle (`r`) at history time `t`, with some instances' counts changed first."""
+    for instance_id, n in counts.items():
+        fx.counts[instance_id] = n
+    clock[0] = t
+    done = app.dashboard.cycles
+    await pilot.press("r")
+    await wait_for(pilot, lambda: app.dashboard.cycles > done, what="the refresh cycle")
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)], ids=["160x48", "80x24"])
+async def test_sparklines_and_the_skew_trend_follow_a_draining_instance(make_app, size):
+    from wsfleet.trend import estimate
+    from wsfleet.tui.widgets.balance import SkewTrendLine
+
+    fx = prod_fixture()
+    app = make_app(FakeDirectory(fx, staging_fixture()), poll=False)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        clock = [0.0]
+        table_of(app).monotonic = lambda: clock[0]
+        hot, fresh = "i-0003a1b2c3d4e5f6a", "i-0007a1b2c3d4e5f6a"
+        line = app.dashboard.query_one(SkewTrendLine)
+        for minute, (h, f) in enumerate([(28900, 2100), (28300, 2600), (27700, 3100), (27100, 3600)]):
+            await sweep_with(pilot, app, fx, clock, 60.0 * minute, **{hot: h, fresh: f})
+            if minute == 0:
+                assert "1 of 4" in line.render().plain or "1/4 sweeps" in line.render().plain
+        # each between its own lowest and highest, over at least a tenth of its highest: the filled one
+        # (2,100 → 3,600) spans all eight levels; the drained one (28,900 → 27,100, 1,800 over a span
+        # of 2,890) ends at the floor from level 1,800 / 2,890 * 7 = 4.4 → ▅
+        assert cell(app, hot, "spark") == "    ▅▄▂▁"
+        assert cell(app, fresh, "spark") == "    ▁▃▆█"
+        assert cell(app, "i-0000a1b2c3d4e5f6a", "spark") == "    ▁▁▁▁"  # a steady count is a flat line
+        skews = table_of(app).history.skews()
+        assert [t for t, _ in skews] == [0.0, 60.0, 120.0, 180.0]
+        trend = estimate(skews, 1.25)
+        assert trend.direction == "shrinking" and trend.skew > 1.25
+        text = line.render().plain
+        assert len(text) <= size[0] and text.startswith(" skew")
+        if size[0] >= 120:
+            assert f"skew over 3m █▆▃▁ {skews[0][1]:.2f} → {skews[-1][1]:.2f} · " in text
+            assert text.endswith(trend.sentence()) and "at the current churn" in text
+        else:
+            assert text.endswith(trend.short()) and trend.short().startswith("shrinking, under 1.25 in ~")
+
+
+async def test_the_lt_column_marks_instances_on_an_old_launch_template_version(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        assert cell(app, "i-0003a1b2c3d4e5f6a", "template") == "v6 old"
+        assert cell(app, "i-0005a1b2c3d4e5f6a", "template") == "v6 old"
+        assert cell(app, "i-0000a1b2c3d4e5f6a", "template") == "v7"
+        assert table_of(app).get_cell("i-0003a1b2c3d4e5f6a", "template").style  # marked in colour too
+        assert not table_of(app).get_cell("i-0000a1b2c3d4e5f6a", "template").style
+        await pilot.press("slash")
+        await pilot.press(*"old")
+        await pilot.pause()
+        assert table_of(app).row_count == 2
+
+
+async def test_the_lt_column_is_a_dash_when_the_group_does_not_say(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        app.dashboard.switch_fleet("staging-chat")
+        await settle(pilot, app, cycles=2)
+        assert cell(app, "i-0100a1b2c3d4e5f6a", "template") == "—"

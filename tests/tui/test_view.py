@@ -243,16 +243,19 @@ def test_no_fleet_changing_action_on_a_ctrl_chord(binding):
 
 def test_export_document_and_csv(tmp_path):
     fleet = prod_fixture().fleet
-    rows = [row("i-a", 100, az="us-east-1a"), row("i-b", None, error="timeout", detail="3 s")]
+    rows = [row("i-a", 100, az="us-east-1a", launch_template_version="6", current=False), row("i-b", None, error="timeout", detail="3 s")]
     stats = balance_stats([100, None])
     judgements = {r.id: view.judge(r, stats.mean, fleet.capacity, 1.25) for r in rows}
     doc = snapshot_document(fleet=fleet, status=None, rows=rows, stats=stats, judgements=judgements, source="ssh", account_id="111122223333", counts_at=NOW, now=NOW)
-    assert doc["instances"][1] == {"id": "i-b", "az": "", "address": None, "lifecycle": "", "health": "", "connections": None, "error": "timeout", "latency_ms": None, "flag": "error"}
+    assert doc["instances"][1] == {"id": "i-b", "az": "", "address": None, "lifecycle": "", "health": "", "connections": None, "error": "timeout", "latency_ms": None, "flag": "error",
+                                 "launch_template_version": None, "current": None}
+    assert (doc["instances"][0]["launch_template_version"], doc["instances"][0]["current"]) == ("6", False)
     assert doc["summary"]["measured"] == 1 and doc["taken_at"] == "2026-11-26T14:30:00+00:00"
     json.dumps(doc)
     text = snapshot_csv(rows, judgements).splitlines()
     assert text[0].startswith("id,az,address,lifecycle,health,connections,error")
     assert text[2].startswith("i-b,,,,,,timeout,3 s")
+    assert text[0].endswith(",launch_template_version,current") and text[1].endswith(",6,false") and text[2].endswith(",,")
 
 
 def test_export_never_overwrites(tmp_path):
@@ -261,3 +264,59 @@ def test_export_never_overwrites(tmp_path):
     a[0].write_text("{}")
     b = export_paths(tmp_path, "prod/chat", NOW)
     assert b[0].name == "wsfleet-prod_chat-20261126T143000Z-2.json"
+
+
+# ------------------------------------------------------------------------------- sparklines and launch templates
+
+
+@pytest.mark.parametrize(("values", "line"), [
+    ([], ""),
+    ([5], "▁"),
+    ([300, 290, 280, 270, 260, 250, 240, 230], "█▇▆▅▄▃▂▁"),  # 70 apart: the whole range
+    ([0, 10, 20], "▁▅█"),
+    ([100, 101, 99, 100], "▂▂▁▂"),  # 2 apart, but the span is at least a tenth of 101: noise stays low
+    ([0, 0, 0], "▁▁▁"),
+    (list(range(20)), "▁▂▃▄▅▆▇█"),  # only the newest eight: 12..19
+])
+def test_sparkline_of_an_instances_last_counts(values, line):
+    assert view.sparkline(values) == line
+
+
+def test_a_row_draws_its_history_and_knows_the_change():
+    r = row().with_history([300, 250, 200])
+    assert (r.spark, r.change) == ("█▅▁", -100)  # 250 is level 3.5 of 7: rounded up
+    cells = view.row_cells(r, view.judge(r, 100, 28000, 1.25), NOW)
+    assert cells["spark"] == ("     █▅▁", "")
+
+
+@pytest.mark.parametrize(("version", "current", "cell"), [
+    ("7", True, ("v7", "")), ("6", False, ("v6 old", view.WARNING)), ("7", None, ("v7", "")),
+    (None, None, ("—", view.MUTED)), ("web-lc-2", False, ("web-lc-2 old", view.WARNING)),
+])
+def test_the_lt_cell_marks_old_versions(version, current, cell):
+    assert view.template_cell(row(launch_template_version=version, current=current)) == cell
+
+
+def test_rows_take_the_launch_template_from_the_group():
+    from wsfleet.model import Instance, LaunchTemplateRef
+
+    ref = LaunchTemplateRef(id="lt-1", name="chat", version="$Latest", resolved_version="7")
+    old = view.InstanceRow.from_instance(Instance("i-1", "a", "InService", "Healthy", launch_template_version="6"), template=ref)
+    assert (old.launch_template_version, old.current) == ("6", False)
+    assert old.with_instance(Instance("i-1", "a", "InService", "Healthy", launch_template_version="7"), ref).current is True
+    assert view.InstanceRow.from_instance(Instance("i-1", "a", "InService", "Healthy", launch_template_version="6")).current is None
+
+
+def test_sorting_by_lt_puts_old_versions_first_and_by_trend_the_biggest_drop_first():
+    rows = [row("i-a", launch_template_version="7", current=True), row("i-b", launch_template_version="6", current=False),
+            row("i-c"), row("i-d", launch_template_version="10", current=True)]
+    j = view.judge(rows[0], 100, 28000, 1.25)
+    assert [r.id for r in sorted(rows, key=lambda r: view.sort_value("template", r, j))] == ["i-b", "i-a", "i-d", "i-c"]
+    moving = [row("i-a").with_history([10, 50]), row("i-b").with_history([50, 10]), row("i-c")]
+    assert [r.id for r in sorted(moving, key=lambda r: view.sort_value("spark", r, j))] == ["i-b", "i-a", "i-c"]
+
+
+def test_the_filter_finds_old_instances():
+    assert view.matches(row(launch_template_version="6", current=False), "old")
+    assert not view.matches(row(launch_template_version="7", current=True), "old")
+    assert view.matches(row(launch_template_version="7", current=True), "v7")

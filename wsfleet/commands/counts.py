@@ -29,6 +29,7 @@ import math
 import sys
 from typing import Any
 
+from wsfleet.counts.base import launch_template_label
 from wsfleet.errors import EXIT_FINDING, EXIT_OK, EXIT_REMOTE, UsageError
 from wsfleet.model import CountSweep, InstanceCount
 
@@ -49,40 +50,86 @@ def _max_skew(value: float | None) -> float | None:
 
 def run(args: Any, ctx: Any) -> int:
     checking = getattr(args, "command", "counts") == "check"
-    max_skew = _max_skew(getattr(args, "max_skew", None)) if checking else None  # before any AWS call
+    # every option is checked before the config is read or AWS is called
+    max_skew = _max_skew(getattr(args, "max_skew", None)) if checking else None
+    wait = None
+    if checking:
+        from wsfleet.commands.check_wait import wait_options
+
+        wait = wait_options(args)
     fleet = ctx.fleet
     if checking and max_skew is None:
         max_skew = fleet.counts.max_skew
     session = ctx.aws(fleet)
+    fmt = getattr(args, "format", "table")
+    verbose = getattr(ctx, "verbose", False)
+    if wait is not None:
+        from wsfleet.commands.check_wait import run_wait
 
-    from wsfleet.aws.fleet import read_group
+        return run_wait(fleet, session, wait, max_skew=max_skew, source=getattr(args, "source", None), fmt=fmt, verbose=verbose)
+
     from wsfleet.counts import open_source, targets_for
 
-    group = read_group(session, fleet.asg)
+    group = read_counted_group(session, fleet.asg)
     targets = targets_for(fleet, group)
     source = open_source(fleet, session, getattr(args, "source", None))
     sweep = asyncio.run(_collect(fleet, source, targets))
 
-    verdict = None
-    if checking and sweep.summary.measured:
-        from wsfleet.balance import verdict as judge
+    verdict = judge(sweep, max_skew) if checking else None
+    print_result(sweep, checking=checking, verdict=verdict, max_skew=max_skew, fmt=fmt, verbose=verbose)
+    return result_code(sweep, checking=checking, verdict=verdict, asg=fleet.asg)
 
-        verdict = judge(sweep.summary, max_skew)
 
-    fmt = getattr(args, "format", "table")
+def read_counted_group(session: Any, asg: str, *, problems: list[str] | None = None):
+    """The group with its instances' addresses, and its launch template resolved to a version number
+    so each row can say whether it is current. A launch template that cannot be resolved (say
+    ec2:DescribeLaunchTemplates is denied) leaves `current` unknown: one sentence on stderr, or into
+    `problems` when given."""
+    from dataclasses import replace
+
+    from wsfleet.aws.fleet import read_group, resolve_launch_template
+    from wsfleet.errors import WsfleetError
+
+    group = read_group(session, asg)
+    try:
+        return replace(group, launch_template=resolve_launch_template(session, group.launch_template))
+    except WsfleetError as exc:
+        note = f"wsfleet: which launch template version is current is unknown ({exc.message.rstrip('.')})."
+        if problems is None:
+            print(note, file=sys.stderr)
+        else:
+            problems.append(note)
+        return group
+
+
+def judge(sweep: CountSweep, max_skew: float) -> str | None:
+    """The verdict over a sweep; None when nothing was measured."""
+    from wsfleet.balance import verdict
+
+    return verdict(sweep.summary, max_skew) if sweep.summary.measured else None
+
+
+def print_result(sweep: CountSweep, *, checking: bool, verdict: str | None, max_skew: float | None, fmt: str,
+                 verbose: bool = False, extra: dict[str, Any] | None = None) -> None:
+    """The sweep on stdout as `counts`/`check` print it; `extra` keys are added to the JSON."""
     if fmt == "json":
         doc = sweep_to_json(sweep)
         if checking:
             doc["verdict"] = verdict
             doc["max_skew"] = max_skew
+        doc.update(extra or {})
         print(json.dumps(doc, indent=2))
     elif fmt == "csv":
         write_csv(sweep, sys.stdout)
     else:
-        print_table(sweep, verbose=getattr(ctx, "verbose", False))
+        print_table(sweep, verbose=verbose)
         if checking:
             print(_verdict_line(sweep, verdict, max_skew))
+    sys.stdout.flush()
 
+
+def result_code(sweep: CountSweep, *, checking: bool, verdict: str | None, asg: str) -> int:
+    """The exit code for a sweep, with the sentences about what could not be measured on stderr."""
     from wsfleet.balance import serving
 
     unmeasured = [r for r in sweep.instances if r.connections is None and serving(r)]
@@ -90,11 +137,11 @@ def run(args: Any, ctx: Any) -> int:
         names = ", ".join(f"{r.instance_id} ({r.error})" for r in unmeasured)
         print(f"wsfleet: not measured, left out of the verdict: {names}.", file=sys.stderr)
     if sweep.summary.instances and not sweep.summary.measured:
-        print(f"wsfleet: could not measure any of the {sweep.summary.instances} in-service instances of {fleet.asg} "
+        print(f"wsfleet: could not measure any of the {sweep.summary.instances} in-service instances of {asg} "
               f"over {sweep.source}: see the error column (rerun with -v for details).", file=sys.stderr)
         return EXIT_REMOTE
     if checking and not sweep.summary.instances:
-        print(f"wsfleet: {fleet.asg} has no in-service instances to measure.", file=sys.stderr)
+        print(f"wsfleet: {asg} has no in-service instances to measure.", file=sys.stderr)
         return EXIT_REMOTE
     if checking:
         return EXIT_OK if verdict == "balanced" else EXIT_FINDING
@@ -127,6 +174,8 @@ def instance_to_json(row: InstanceCount) -> dict[str, Any]:
         "connections": row.connections,
         "error": row.error,
         "latency_ms": _number(row.latency_ms, 1),
+        "launch_template_version": row.launch_template_version,
+        "current": row.current,
     }
 
 
@@ -151,7 +200,8 @@ def sweep_to_json(sweep: CountSweep) -> dict[str, Any]:
     }
 
 
-CSV_FIELDS = ("id", "az", "address", "lifecycle", "health", "connections", "error", "latency_ms", "age_s", "detail")
+CSV_FIELDS = ("id", "az", "address", "lifecycle", "health", "connections", "error", "latency_ms", "age_s", "detail",
+              "launch_template_version", "current")
 
 
 def write_csv(sweep: CountSweep, out) -> None:
@@ -163,6 +213,7 @@ def write_csv(sweep: CountSweep, out) -> None:
             "" if r.connections is None else r.connections, r.error or "",
             "" if r.latency_ms is None else f"{r.latency_ms:.1f}",
             "" if r.age_s is None else f"{r.age_s:.0f}", r.detail or "",
+            r.launch_template_version or "", "" if r.current is None else str(r.current).lower(),
         ])
 
 
@@ -191,7 +242,7 @@ def print_table(sweep: CountSweep, *, verbose: bool = False, console=None) -> No
     console = console or Console(file=sys.stdout, highlight=False, soft_wrap=False)
     aged = any(r.age_s is not None for r in sweep.instances)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"{sweep.fleet} / {sweep.asg}", title_justify="left")
-    for name, justify in (("INSTANCE", "left"), ("AZ", "left"), ("ADDRESS", "left"), ("STATE", "left"),
+    for name, justify in (("INSTANCE", "left"), ("AZ", "left"), ("ADDRESS", "left"), ("STATE", "left"), ("LT", "left"),
                           ("CONNECTIONS", "right"), ("AGE" if aged else "LATENCY", "right"), ("ERROR", "left")):
         table.add_column(name, justify=justify, overflow="fold")
     for r in sweep.instances:
@@ -204,6 +255,8 @@ def print_table(sweep: CountSweep, *, verbose: bool = False, console=None) -> No
                 detail = detail[:87] + "..."
             error = Text(f"{r.error}: {detail}" if detail else r.error, style="red")
         connections = Text(f"{r.connections:,}") if r.connections is not None else Text("-", style="dim")
-        table.add_row(r.instance_id, r.az, r.address or "-", state, connections, when, error)
+        template = Text(launch_template_label(r.launch_template_version, r.current) or "-",
+                        style="yellow" if r.current is False else "dim" if r.launch_template_version is None else "")
+        table.add_row(r.instance_id, r.az, r.address or "-", state, template, connections, when, error)
     console.print(table)
     console.print(_summary_line(sweep))

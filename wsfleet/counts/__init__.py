@@ -33,7 +33,10 @@ def address_for(fleet: FleetConfig, instance: Instance) -> str | None:
 
 
 def targets_for(fleet: FleetConfig, group: GroupState) -> list[CountTarget]:
-    """One target per instance of the group: the `ssh.hosts` entry first, else its address."""
+    """One target per instance of the group: the `ssh.hosts` entry first, else its address; with
+    the instance's launch template version and whether it is the group's current one (known when
+    `group.launch_template` names a number or was resolved: `aws.fleet.resolve_launch_template`)."""
+    template = group.launch_template
     targets = []
     for instance in group.instances:
         mapped = fleet.ssh.hosts.get(instance.id)
@@ -50,6 +53,8 @@ def targets_for(fleet: FleetConfig, group: GroupState) -> list[CountTarget]:
             az=instance.az,
             lifecycle=instance.lifecycle,
             health=instance.health,
+            launch_template_version=instance.launch_template_version,
+            current=template.is_current(instance.launch_template_version) if template else None,
         ))
     return targets
 

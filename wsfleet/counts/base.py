@@ -41,6 +41,8 @@ def _row(target: CountTarget, address: str | None, **fields) -> InstanceCount:
         address=address if address is not None else address_of(target),
         lifecycle=target.lifecycle,
         health=target.health,
+        launch_template_version=target.launch_template_version,
+        current=target.current,
         **fields,
     )
 
@@ -53,3 +55,12 @@ def measured(target: CountTarget, connections: int, *, latency_ms: float | None 
 def failed(target: CountTarget, error: CountError, detail: str | None = None, *,
            latency_ms: float | None = None, address: str | None = None) -> InstanceCount:
     return _row(target, address, connections=None, error=error, latency_ms=latency_ms, detail=detail)
+
+
+def launch_template_label(version: str | None, current: bool | None) -> str:
+    """How a table names a row's launch template version: "v3", "v2 old", a launch configuration's
+    name; "" when unknown."""
+    if version is None:
+        return ""
+    label = f"v{version}" if version.isdigit() else version
+    return f"{label} old" if current is False else label

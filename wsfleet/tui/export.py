@@ -17,7 +17,8 @@ from wsfleet.balance import verdict
 from wsfleet.model import BalanceStats, FleetConfig, FleetStatus
 from wsfleet.tui.view import InstanceRow, Judgement
 
-CSV_FIELDS = ("id", "az", "address", "lifecycle", "health", "connections", "error", "detail", "latency_ms", "flag", "pct_of_ceiling", "delta_vs_mean")
+CSV_FIELDS = ("id", "az", "address", "lifecycle", "health", "connections", "error", "detail", "latency_ms", "flag", "pct_of_ceiling", "delta_vs_mean",
+              "launch_template_version", "current")
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -42,6 +43,8 @@ def snapshot_document(*, fleet: FleetConfig, status: FleetStatus | None, rows: S
             "error": r.error,
             "latency_ms": r.latency_ms,
             "flag": j.flag if j else None,
+            "launch_template_version": r.launch_template_version,
+            "current": r.current,
         })
     doc: dict = {
         "fleet": fleet.name,
@@ -82,6 +85,7 @@ def snapshot_csv(rows: Sequence[InstanceRow], judgements: Mapping[str, Judgement
             j.flag if j else "",
             "" if not j or j.fraction is None else f"{j.fraction * 100:.1f}",
             "" if not j or j.delta is None else f"{j.delta * 100:+.1f}",
+            r.launch_template_version or "", "" if r.current is None else str(r.current).lower(),
         ])
     return buf.getvalue()
 

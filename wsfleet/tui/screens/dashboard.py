@@ -27,7 +27,7 @@ from wsfleet.errors import WsfleetError
 from wsfleet.model import FleetStatus, InstanceCount
 from wsfleet.tui.messages import CountArrived, StatusFailed, StatusLoaded, SweepDone, SweepFailed
 from wsfleet.tui.view import COLUMNS, FLAG_ERROR, FLAG_OVER
-from wsfleet.tui.widgets.balance import BalanceStrip
+from wsfleet.tui.widgets.balance import BalanceStrip, SkewTrendLine
 from wsfleet.tui.widgets.chart import VIEW_ALARM, VIEW_DISTRIBUTION, ChartData, ChartInfo, ChartPlot
 from wsfleet.tui.widgets.header import FleetHeader
 from wsfleet.tui.widgets.instances import InstanceTable
@@ -108,11 +108,12 @@ class DashboardScreen(Screen):
         fleet = self.service.fleet
         yield FleetHeader(self.clock, id="header")
         yield BalanceStrip(id="balance")
+        yield SkewTrendLine(id="trend")
         yield Static(id="tabs")
         with Vertical(id="body"):
             with Vertical(id="instances-panel", classes="panel"):
                 yield InstanceTable(capacity=fleet.capacity, max_skew=fleet.counts.max_skew, address_kind=fleet.ssh.address, id="table")
-                yield Input(placeholder="filter: words that must all appear (id, AZ, address, state, error) — Enter keeps, Esc clears", id="filter")
+                yield Input(placeholder="filter: words that must all appear (id, AZ, address, state, error, LT: old) — Enter keeps, Esc clears", id="filter")
             with Horizontal(id="side"):
                 with Vertical(id="chart-panel", classes="panel"):
                     yield ChartPlot(id="chart")
@@ -169,7 +170,7 @@ class DashboardScreen(Screen):
         if self.narrow:
             return
         height = height or self.size.height or self.app.size.height
-        body = max(height - 3, 10)  # header, balance strip, footer
+        body = max(height - 4, 10)  # header, balance strip, trend line, footer
         needed = len(self.query_one(InstanceTable).rows_by_id) + 4  # borders, column header, a spare line
         instances, side = self.query_one("#instances-panel"), self.query_one("#side")
         if needed < body * 0.6:
@@ -302,7 +303,7 @@ class DashboardScreen(Screen):
         self.status_error = None
         table = self.query_one(InstanceTable)
         table.now = self.clock()
-        table.set_instances(msg.status.group.instances)
+        table.set_instances(msg.status.group.instances, msg.status.group.launch_template)
         self._fit_panels()
         self.query_one(FleetHeader).update_state(account_id=msg.status.account_id, account_read=True, region=msg.status.region or self.service.fleet.region, status_at=msg.status.taken_at, stale=False)
         if msg.status.problems and msg.status.problems != self.reported_problems:
@@ -374,6 +375,7 @@ class DashboardScreen(Screen):
         self.sweep_failed_now = False
         table = self.query_one(InstanceTable)
         table.resort()
+        self.query_one(SkewTrendLine).update_trend(table.sweep_ended(), table.history.skews())
         if self.chart_view == VIEW_DISTRIBUTION:  # the status-only panels were drawn when the status came
             self._refresh_panels()
         self._end_cycle()
@@ -627,6 +629,7 @@ class DashboardScreen(Screen):
         self.cycle_running = False
         fleet = self.service.fleet
         self.query_one(InstanceTable).reset(capacity=fleet.capacity, address_kind=fleet.ssh.address, max_skew=fleet.counts.max_skew)
+        self.query_one(SkewTrendLine).update_trend(None)
         self._reset_header()
         self._refresh_panels()
         self.app.notify(f"Switched to fleet {name}.", timeout=3)

@@ -1,4 +1,5 @@
-"""The balance strip: how evenly connections are spread, in one line."""
+"""The balance strip: how evenly connections are spread, in one line; and the trend line under it:
+the fleet's skew over the window and which way it moves (wsfleet.trend)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from textual.widget import Widget
 
 from wsfleet.balance import DEFAULT_MAX_SKEW, verdict
 from wsfleet.model import BalanceStats, GroupState
+from wsfleet.trend import Trend
 from wsfleet.tui.styling import app_styles
-from wsfleet.tui.view import ERROR, FLAG_SYMBOL, MUTED, OK, WARNING, fmt_int, fmt_short
+from wsfleet.tui.view import ERROR, FLAG_SYMBOL, MUTED, OK, WARNING, fmt_age, fmt_int, fmt_short, sparkline
 
 
 @dataclass
@@ -112,4 +114,64 @@ class BalanceStrip(Widget):
         if s.not_serving:
             gap()
             t.append(f"{s.not_serving} not serving" if not compact else f"+{s.not_serving}", style=styles[MUTED])
+        return t
+
+
+SKEW_SPARK_WIDTH = 16
+
+
+class SkewTrendLine(Widget):
+    """' skew over 1m ▇▆▅▄▃▂ 2.10 → 1.80 · shrinking: skew 1.80 → under 1.25 in ~12 min at the current churn'."""
+
+    DEFAULT_CSS = """
+    SkewTrendLine { height: 1; background: $surface; }
+    """
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.trend: Trend | None = None
+        self.skews: list[float] = []
+
+    def update_trend(self, trend: Trend | None, skews: list[tuple[float, float]] | None = None) -> None:
+        self.trend = trend
+        self.skews = [s for _, s in (skews or [])]
+        self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width or 80
+        for level in range(3):
+            t = self._line(level)
+            if t.cell_len <= width:
+                break
+        t.truncate(max(width, 0), overflow="ellipsis")
+        return t
+
+    def _line(self, level: int) -> Text:
+        styles = app_styles(self.app)
+        trend = self.trend
+        t = Text(no_wrap=True, overflow="ellipsis")
+        if trend is None:
+            t.append(" skew trend: waiting for the first sweep", style=styles[MUTED])
+            return t
+        full, compact = level == 0, level == 2
+        if trend.points < 2:  # no window yet: just the skew
+            t.append(" skew", style=styles[MUTED])
+        else:
+            t.append(" skew over " if full else " skew ", style=styles[MUTED])
+            if not compact:
+                t.append(f"{fmt_age(trend.span_s)} ", style=styles[MUTED])
+            t.append(sparkline(self.skews, SKEW_SPARK_WIDTH if not compact else 8, min_span=0.02))
+        if trend.skew is not None:
+            if full and trend.first_skew is not None and trend.points > 1:
+                t.append(f" {trend.first_skew:.2f} → {trend.skew:.2f}")
+            else:
+                t.append(f" {trend.skew:.2f}")
+        t.append(" · " if not compact else " ", style=styles[MUTED])
+        if trend.direction == "unknown":
+            role = MUTED
+        elif trend.converging:
+            role = OK
+        else:
+            role = WARNING
+        t.append(trend.sentence() if full else trend.short(), style=styles[role])
         return t

@@ -4,11 +4,15 @@ The table's rows are a view of `self.rows` (every instance the group read or a c
 narrowed by the `/` filter and ordered by the sort column. A refresh never clears the table: rows
 are added and removed by key, cells are rewritten only when their text or role changed, and
 columns have fixed widths (no width recomputation on update: NOTES.md, DataTable costs).
+
+Each count also goes into the table's `history` (wsfleet.trend.CountHistory), from which the row's
+sparkline is drawn as the count arrives; the screen adds the fleet's skew after each sweep.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -16,18 +20,23 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
 
 from wsfleet.balance import DEFAULT_MAX_SKEW, balance_stats, serving, sweep_balance
-from wsfleet.model import BalanceStats, Instance, InstanceCount
+from wsfleet.model import BalanceStats, Instance, InstanceCount, LaunchTemplateRef
+from wsfleet.trend import CountHistory, Trend
 from wsfleet.tui.styling import app_styles, role_styles, styled
-from wsfleet.tui.view import COLUMN_KEYS, COLUMNS, Cell, InstanceRow, Judgement, judge, matches, row_cells, sort_value
+from wsfleet.tui.view import COLUMN_KEYS, COLUMNS, SPARK_WIDTH, Cell, InstanceRow, Judgement, judge, matches, row_cells, sort_value
 
 Cells = dict[str, Cell]
+TEXT_CACHE_SIZE = 20_000  # styled cell texts kept for reuse (bars, deltas, flags and flat sparklines repeat)
 
 
 class InstanceTable(DataTable):
     """DataTable with a model behind it; see the module docstring."""
 
-    def __init__(self, *, capacity: int = 28000, max_skew: float = DEFAULT_MAX_SKEW, address_kind: str = "private_ip", id: str | None = None) -> None:
+    def __init__(self, *, capacity: int = 28000, max_skew: float = DEFAULT_MAX_SKEW, address_kind: str = "private_ip", id: str | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.monotonic = monotonic  # the history's clock (the screen's wall clock may be frozen in tests)
+        self.history = CountHistory()
         self.capacity = capacity
         self.max_skew = max_skew
         self.address_kind = address_kind
@@ -40,6 +49,7 @@ class InstanceTable(DataTable):
         self.sort_reverse = False
         self._rendered: dict[str, Cells] = {}
         self._styles = role_styles({}, ansi=True)
+        self._texts: dict[Cell, Text] = {}
 
     # ------------------------------------------------------------------ setup
 
@@ -68,6 +78,7 @@ class InstanceTable(DataTable):
 
     def set_styles_from_theme(self) -> None:
         self._styles = app_styles(self.app)
+        self._texts.clear()
         self._rendered.clear()
         self.render_rows(force=True)
 
@@ -81,11 +92,13 @@ class InstanceTable(DataTable):
         self.rows_by_id.clear()
         self.judgements.clear()
         self._rendered.clear()
+        self.history.clear()
         self.stats = balance_stats([])
         self.clear()
 
-    def set_instances(self, instances: Sequence[Instance]) -> None:
-        """The group's members from an AWS read: new ones appear, gone ones disappear."""
+    def set_instances(self, instances: Sequence[Instance], launch_template: LaunchTemplateRef | None = None) -> None:
+        """The group's members from an AWS read: new ones appear, gone ones disappear. With the
+        group's (resolved) launch template, each row says whether it runs the current version."""
         current = {i.id for i in instances}
         for gone in [rid for rid in self.rows_by_id if rid not in current]:
             del self.rows_by_id[gone]
@@ -95,22 +108,31 @@ class InstanceTable(DataTable):
         for inst in instances:
             row = self.rows_by_id.get(inst.id)
             if row is None:
-                self.rows_by_id[inst.id] = InstanceRow.from_instance(inst, self.address_kind)
+                self.rows_by_id[inst.id] = InstanceRow.from_instance(inst, self.address_kind, launch_template)
                 added = True
             else:
-                self.rows_by_id[inst.id] = row.with_instance(inst)
+                self.rows_by_id[inst.id] = row.with_instance(inst, launch_template)
         self.render_rows(resort=added)
 
     def apply_counts(self, counts: Iterable[InstanceCount]) -> None:
         """Counts as hosts answer (a batch of the stream). Unknown ids get a row of their own."""
         added = False
+        history, now = self.history, self.monotonic()
         for count in counts:
             row = self.rows_by_id.get(count.instance_id)
             if row is None:
                 row = InstanceRow(id=count.instance_id, az=count.az, lifecycle=count.lifecycle, health=count.health)
                 added = True
-            self.rows_by_id[count.instance_id] = row.with_count(count)
+            history.observe(count.instance_id, now, None if count.error else count.connections)
+            self.rows_by_id[count.instance_id] = row.with_count(count, history.counts(count.instance_id, SPARK_WIDTH))
         self.render_rows(resort=added)
+
+    def sweep_ended(self) -> Trend:
+        """After a sweep: the fleet's skew into the history (and its bounds kept); the trend."""
+        now = self.monotonic()
+        self.history.observe_skew(now, self.stats.skew if self.stats.measured else None)
+        self.history.prune(now)
+        return self.history.trend(self.max_skew)
 
     # ------------------------------------------------------------------ rendering (diff by row key)
 
@@ -118,7 +140,7 @@ class InstanceTable(DataTable):
         rows = self.rows_by_id
         self.stats = sweep_balance(rows.values())  # serving instances only, as `wsfleet check` computes it
         mean = self.stats.mean
-        capacity, max_skew, now, styles = self.capacity, self.max_skew, self.now, self._styles
+        capacity, max_skew, now, text = self.capacity, self.max_skew, self.now, self._text
         present = self.rows
         rendered = self._rendered
         changed: list[tuple[str, str, Text]] = []
@@ -133,16 +155,27 @@ class InstanceTable(DataTable):
                 cells = row_cells(row, j, now)
                 previous = rendered.get(rid)
                 if rid not in present:
-                    self.add_row(*(styled(cells[k], styles) for k in COLUMN_KEYS), key=rid)
+                    self.add_row(*(text(cells[k]) for k in COLUMN_KEYS), key=rid)
                     resort = True
                 elif force or previous is None:
-                    changed.extend((rid, k, styled(cells[k], styles)) for k in COLUMN_KEYS)
+                    changed.extend((rid, k, text(cells[k])) for k in COLUMN_KEYS)
                 elif previous != cells:
-                    changed.extend((rid, k, styled(cells[k], styles)) for k in COLUMN_KEYS if previous[k] != cells[k])
+                    changed.extend([(rid, k, text(c)) for k, c in cells.items() if previous[k] != c])
                 rendered[rid] = cells
             self.update_cells(changed)
             if resort:
                 self.resort()
+
+    def _text(self, cell: Cell) -> Text:
+        """The styled text of a cell, shared by every cell with the same text and role: a sweep
+        rewrites thousands of cells, and building a rich Text is most of a cell's cost. (Cells are
+        only rendered, never changed in place, so sharing is safe.)"""
+        found = self._texts.get(cell)
+        if found is None:
+            if len(self._texts) >= TEXT_CACHE_SIZE:
+                self._texts.clear()
+            found = self._texts[cell] = styled(cell, self._styles)
+        return found
 
     def update_cells(self, changes: Iterable[tuple[str, str, Text]]) -> None:
         """`update_cell` for many cells with one repaint.
