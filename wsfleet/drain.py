@@ -62,6 +62,14 @@ def skew(counts: Mapping[str, int]) -> float | None:
     return max(values) / (sum(values) / len(values))
 
 
+def excess(counts: Mapping[str, int]) -> float:
+    """Connections above the mean, summed: what a perfect rebalance would have to move."""
+    if not counts:
+        return 0.0
+    mean = sum(counts.values()) / len(counts)
+    return sum(max(0.0, v - mean) for v in counts.values())
+
+
 def spread_round_robin(others: Mapping[str, int], moved: int) -> dict[str, int]:
     """Each of the others gets moved / len(others); the remainder one each, coldest first."""
     if not others:
@@ -141,8 +149,8 @@ def choose_drains(
     excluded: Sequence[str] = (),
 ) -> DrainChoice:
     """Drain the hottest instance, then the next hottest of the projected result, until the skew is
-    at or under `target_skew`, `max_drains` is reached, or the next drain would not lower the
-    skew or would not be safe (over the ceiling, or the average during it at the threshold).
+    at or under `target_skew`, `max_drains` is reached, or the next drain would lower neither the
+    skew nor the load above the mean (instances tied at the top), or would not be safe (over the ceiling, or the average during it at the threshold).
     An instance already drained in the sequence is not drained again."""
     current = dict(counts)
     steps: list[DrainProjection] = []
@@ -162,7 +170,8 @@ def choose_drains(
         p = project_drain(current, hottest, algorithm, threshold=threshold, capacity=capacity)
         if not p.safe:
             return DrainChoice(tuple(steps), refusal(p, threshold, capacity))
-        if p.skew_after is not None and p.skew_after >= s - 1e-9:
+        # progress is a lower maximum, or (when instances tie at the top) less load above the mean
+        if p.skew_after is not None and p.skew_after >= s - 1e-9 and excess(p.after) >= excess(current) - 1e-9:
             return DrainChoice(tuple(steps), f"draining {hottest} would not lower the skew ({s:.2f} → {p.skew_after:.2f}) under "
                                f"{algorithm.replace('_', ' ')}: its connections would pile onto the next hottest.")
         steps.append(p)

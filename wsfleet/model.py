@@ -350,6 +350,9 @@ class MetricSeries:
     values: tuple[float | None, ...]
 
 
+# the group tag saying wsfleet suspended AlarmNotification for a refresh and must resume it once no
+# refresh runs (its value: when it was suspended, ISO 8601)
+RESUME_ALARMS_TAG = "wsfleet:resume-alarms-after-refresh"
 REFRESH_ACTIVE_STATES = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
 REFRESH_STATES = REFRESH_ACTIVE_STATES + ("Successful", "Failed", "Cancelled", "RollbackFailed", "RollbackSuccessful")
 

@@ -366,6 +366,52 @@ class FakeFleetService:
         after = {"min_size": wanted.min_size, "max_prepared_capacity": wanted.max_prepared_capacity, "pool_state": wanted.pool_state, "reuse_on_scale_in": wanted.reuse_on_scale_in}
         return self._plan("warm-pool set", f"Change the warm pool of {fx.fleet.asg}.", (actions.Change("warm pool", fx.fleet.asg, "update" if cur else "create", before, after),))
 
+    def plan_refresh_start(self, request: Any) -> actions.Plan:
+        """The real refresh plan's shape and projection, from the fake's counts (no AWS)."""
+        fx = self.fx
+        p = request.preferences
+        n = sum(1 for i in fx.instances if i.lifecycle == "InService")
+        known = [c for c in fx.counts.values() if c is not None]
+        proj = scaling.project_refresh(sum(known) / len(known), n, p.min_healthy_percentage, p.max_healthy_percentage or 100,
+                                       fx.high_threshold, fx.fleet.capacity)
+        if (proj.reaches_high or proj.over_capacity) and not request.force:
+            raise UsageError(f"during each batch the {proj.serving} serving instances would average {proj.per_instance:,.0f} connections, "
+                             f"at or over the scale-out threshold {fx.high_threshold:,.0f}: pass --force to start it anyway. Nothing was changed.")
+        change = actions.Change("instance refresh", fx.fleet.asg, "create", {"status": None}, {"status": "started", "min_healthy_percentage": p.min_healthy_percentage})
+        return self._plan("refresh start", f"Start an instance refresh of {fx.fleet.asg}: replace its {n} in-service instances keeping at least {p.min_healthy_percentage}% healthy.",
+                          (change,), notes=(f"Projection: min healthy {p.min_healthy_percentage}% of {n} keeps {proj.serving} serving.",))
+
+    def plan_rebalance(self, status: Any, counts: dict[str, int], *, target_skew: float, max_drains: int) -> Any:
+        from wsfleet import drain
+        from wsfleet.actions.rebalance import RebalancePlan
+
+        choice = drain.choose_drains(counts, drain.LEAST_OUTSTANDING, target_skew=target_skew, max_drains=max_drains,
+                                     threshold=self.fx.high_threshold, capacity=self.fx.fleet.capacity)
+        if not choice.steps:
+            raise UsageError(f"nothing can be drained on {self.fx.fleet.asg}: {choice.stop_reason}")
+        return RebalancePlan(self.fx.fleet.name, self.fx.fleet.asg, drain.LEAST_OUTSTANDING, choice.steps, choice.stop_reason,
+                             target_skew=target_skew, counts=dict(counts))
+
+    def run_rebalance(self, plan: Any, *, count: Any, progress: Any, should_stop: Any) -> Any:
+        """Moves the fake's counts as the plan projects, one drain at a time, through the real `count`."""
+        from wsfleet.actions.rebalance import DrainResult, RebalanceRun
+
+        if self.read_only:
+            raise ReadOnlyError(f"--read-only is set, so wsfleet refused to write: {plan.summary} Nothing was changed.")
+        run = RebalanceRun()
+        for step in plan.steps:
+            if should_stop():
+                run.stopped = "stopped on request before the next drain"
+                break
+            count()  # the fresh sweep a real run takes first
+            progress(f"drain: {step.instance} holds {step.moved:,}")
+            self.fx.counts.update(step.after)
+            run.results.append(DrainResult(step.instance, step.moved, 0, dict(step.during), dict(step.during), "InService"))
+            progress(f"drain done: {step.instance} {step.moved:,} → 0")
+        run.states = {r.instance: "InService" for r in run.results}
+        self.executed.append(plan)
+        return run
+
     def execute(self, plan: actions.Plan) -> actions.Outcome:
         if self.read_only:
             raise ReadOnlyError(f"--read-only is set, so wsfleet refused to write: {plan.summary} Nothing was changed.")

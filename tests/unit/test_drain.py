@@ -66,3 +66,11 @@ def test_max_drains_and_an_even_fleet_stop_the_sequence():
     even = choose_drains({"a": 100, "b": 100}, LEAST_OUTSTANDING, target_skew=1.25, max_drains=3, threshold=200, capacity=280)
     assert even.steps == () and "at or under the target" in even.stop_reason
     assert skew({"a": 0, "b": 0}) is None
+
+
+def test_two_instances_tied_at_the_top_are_both_drained():
+    # draining the first 280 leaves the max at 280 (the other), but less load above the mean
+    counts = {"a": 280, "b": 280, "c": 20, "d": 20, "e": 20, "f": 20}
+    choice = choose_drains(counts, LEAST_OUTSTANDING, target_skew=1.25, max_drains=5, threshold=200, capacity=400)
+    assert [s.instance for s in choice.steps][:2] == ["b", "a"] or [s.instance for s in choice.steps][:2] == ["a", "b"]
+    assert choice.steps[1].skew_after < choice.steps[0].skew_before

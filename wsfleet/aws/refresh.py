@@ -17,11 +17,10 @@ from botocore.parsers import ResponseParserError
 from wsfleet.aws._time import as_utc
 from wsfleet.aws.errors import AwsCallError, aws_errors
 from wsfleet.aws.session import AwsSession
-from wsfleet.model import InstanceRefresh, RefreshPreferences
+from wsfleet.model import RESUME_ALARMS_TAG, InstanceRefresh, RefreshPreferences
 
 ALARM_NOTIFICATION = "AlarmNotification"
-# the group tag that says wsfleet suspended AlarmNotification for this refresh id, and must resume it
-RESUME_TAG = "wsfleet:resume-alarms-after-refresh"
+RESUME_TAG = RESUME_ALARMS_TAG
 
 # what an endpoint without the call answers: moto's HTML 500 (server mode, unparsable), its
 # NotImplementedError (in-process), an unknown-action error code (LocalStack and other stand-ins)

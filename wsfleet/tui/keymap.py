@@ -22,6 +22,8 @@ DASHBOARD_BINDINGS: dict[str, str] = {
     "thresholds": "thresholds and steps",
     "schedule": "scheduled actions",
     "warm_pool": "warm pool",
+    "start_refresh": "start an instance refresh (deploy)",
+    "rebalance": "rebalance: drain the hottest instances",
     "filter": "filter instances",
     "sort": "sort by the next column",
     "sort_reverse": "reverse the sort",
@@ -42,7 +44,8 @@ MODAL_BINDINGS: dict[str, str] = {
     "help_close": "close the help",
 }
 ALL_BINDINGS = {**DASHBOARD_BINDINGS, **MODAL_BINDINGS}
-DESTRUCTIVE = {"scale_out", "scale_in", "thresholds", "schedule", "warm_pool", "modal_apply", "schedule_delete"}
+DESTRUCTIVE = {"scale_out", "scale_in", "thresholds", "schedule", "warm_pool", "start_refresh", "rebalance", "modal_apply",
+               "schedule_delete"}
 
 
 def check_keymap(keymap: dict[str, str]) -> dict[str, str]:

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Input, Static
 
 from wsfleet.balance import serving
 from wsfleet.errors import WsfleetError
-from wsfleet.model import FleetStatus, InstanceCount
+from wsfleet.model import RESUME_ALARMS_TAG, FleetStatus, InstanceCount
 from wsfleet.tui.messages import CountArrived, StatusFailed, StatusLoaded, SweepDone, SweepFailed
 from wsfleet.tui.view import COLUMNS, FLAG_ERROR, FLAG_OVER
 from wsfleet.tui.widgets.balance import BalanceStrip, SkewTrendLine
@@ -57,6 +57,8 @@ class DashboardScreen(Screen):
         Binding("t", "thresholds", "Thresholds", id="thresholds"),
         Binding("s", "schedule", "Schedule", id="schedule"),
         Binding("w", "warm_pool", "Warm pool", id="warm_pool"),
+        Binding("d", "start_refresh", "Deploy", id="start_refresh", show=False),
+        Binding("b", "rebalance", "Rebalance", id="rebalance", show=False),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("o", "sort", "Sort", id="sort"),
         Binding("O", "sort_reverse", "Reverse", id="sort_reverse", show=False),
@@ -273,6 +275,28 @@ class DashboardScreen(Screen):
             self.post_message(StatusFailed(generation, unexpected(exc)))
         else:
             self.post_message(StatusLoaded(generation, status, time.monotonic() - started))
+            self._resume_alarms(service, status)
+
+    def _resume_alarms(self, service: Any, status: Any) -> None:
+        """wsfleet paused the scaling alarms for a refresh that has ended: resume them (audited)."""
+        resume = getattr(service, "resume_alarms_if_due", None)
+        if resume is None or status.group.tag(RESUME_ALARMS_TAG) is None:
+            return
+        try:
+            outcome = resume(status)
+        except WsfleetError as exc:  # --read-only, or AWS refusing: say so, keep polling
+            message, severity = exc.message, "warning"
+        except Exception as exc:
+            message, severity = unexpected(exc), "error"
+        else:
+            if outcome is None:
+                return
+            message = outcome.plan.summary if outcome.ok else f"Could not resume the scaling alarms: {outcome.error}"
+            severity = "information" if outcome.ok else "error"
+        try:
+            self.app.call_from_thread(self.app.notify, message, title="Scaling alarms", severity=severity, timeout=10)
+        except RuntimeError:  # the app is closing
+            pass
 
     @work(group="sweep", exit_on_error=False)
     async def _sweep(self, generation: int, service: Any, group: Any) -> None:
@@ -711,6 +735,25 @@ class DashboardScreen(Screen):
         from wsfleet.tui.screens.actions import WarmPoolScreen
 
         self.app.push_screen(WarmPoolScreen(self.service, self.status), self._after_write)
+
+
+    def action_start_refresh(self) -> None:
+        if self._refuse_read_only("starting an instance refresh") or self._need_status("starting an instance refresh"):
+            return
+        from wsfleet.tui.screens.deploy import RefreshScreen
+
+        table = self.query_one(InstanceTable)
+        self.app.push_screen(RefreshScreen(self.service, self.status, mean=table.stats.mean), self._after_write)
+
+    def action_rebalance(self) -> None:
+        if self._refuse_read_only("rebalancing") or self._need_status("rebalancing"):
+            return
+        from wsfleet.tui.screens.deploy import RebalanceScreen
+
+        table = self.query_one(InstanceTable)
+        counts = {iid: r.connections for iid, r in table.rows_by_id.items() if r.connections is not None}
+        self.app.push_screen(RebalanceScreen(self.service, self.status, counts, target_skew=self.service.fleet.counts.max_skew),
+                             self._after_write)
 
 
 def _window_label(minutes: int) -> str:

@@ -72,6 +72,7 @@ class ScalingPanel(Static):
             t.append(f" · {pending} pending", style=s[WARNING])
         if g.suspended_processes:
             t.append(f"\n  suspended: {', '.join(g.suspended_processes)}", style=s[WARNING])
+        self._refresh_line(t, status, s)
         # scale out
         hp = high_alarm_params(fleet, status.high_alarm)
         threshold, steps, origin = live_steps(fleet, status)
@@ -127,6 +128,33 @@ class ScalingPanel(Static):
             t.append(f"{act.status:<10}", style=s[role])
             t.append(f" {act.description}")
         return t
+
+
+    def _refresh_line(self, t: Text, status: FleetStatus, s: dict) -> None:
+        """The running instance refresh (or one that ended in the last half hour), or that this
+        endpoint cannot say."""
+        r = status.instance_refresh
+        if status.refresh_unavailable:
+            t.append("\nRefresh ", style=s[ACCENT])
+            t.append("unavailable from this endpoint", style=s[MUTED])
+            return
+        if r is None:
+            return
+        now = self.clock()
+        if r.active:
+            t.append("\nRefresh ", style=s[ACCENT])
+            t.append(f"{r.status} {r.percentage_complete or 0}%", style=s[WARNING])
+            if r.instances_to_update is not None:
+                t.append(f" · {r.instances_to_update} to update")
+            if r.preferences.min_healthy_percentage is not None:
+                t.append(f" · min healthy {r.preferences.min_healthy_percentage}%", style=s[MUTED])
+            if r.last_checkpoint is not None:
+                t.append(f" · checkpoint {r.last_checkpoint}%", style=s[MUTED])
+        elif r.ended_at is not None and (now - r.ended_at).total_seconds() < 1800:
+            role = OK if r.status == "Successful" else ERROR
+            t.append("\nRefresh ", style=s[ACCENT])
+            t.append(r.status, style=s[role])
+            t.append(f" · ended {_clock(r.ended_at, now)}", style=s[MUTED])
 
 
 def _ranges(ns: list[int]) -> str:
