@@ -4,6 +4,8 @@ fleet config pointing at that group (for the engine's AWS reads)."""
 
 from __future__ import annotations
 
+import itertools
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,6 +17,9 @@ from botocore.config import Config
 from tests.helpers.moto_server import _shared_server
 from wsfleet.demo import bootstrap, moto_extensions
 from wsfleet.demo.moto_extensions import DemoGroup, InstanceView, RefreshView
+
+
+_serial = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +37,7 @@ class World:
     region: str
     subnet: str
     name: str
+    template: str  # the group's own launch template (each test's versions are its own)
     group: DemoGroup
     changes: list = field(default_factory=list)
 
@@ -53,7 +59,7 @@ class World:
     def new_version(self) -> str:
         """A second version of the demo's launch template (another image), as a release makes one."""
         created = self.client("ec2").create_launch_template_version(
-            LaunchTemplateName=bootstrap.LAUNCH_TEMPLATE, SourceVersion="1",
+            LaunchTemplateName=self.template, SourceVersion="1",
             LaunchTemplateData={"ImageId": bootstrap.RELEASE_IMAGE_ID},
         )
         return str(created["LaunchTemplateVersion"]["VersionNumber"])
@@ -62,23 +68,37 @@ class World:
         """StartInstanceRefresh to `version` of the launch template (None: the group's own)."""
         kwargs = {"AutoScalingGroupName": self.name, "Preferences": preferences}
         if version is not None:
-            kwargs["DesiredConfiguration"] = {"LaunchTemplate": {"LaunchTemplateName": bootstrap.LAUNCH_TEMPLATE, "Version": version}}
+            kwargs["DesiredConfiguration"] = {"LaunchTemplate": {"LaunchTemplateName": self.template, "Version": version}}
         return self.asg.start_instance_refresh(**kwargs)["InstanceRefreshId"]
+
+    def use_version(self, version: str) -> None:
+        """Point the group at another version of its template ("$Latest", "$Default", "3")."""
+        self.asg.update_auto_scaling_group(
+            AutoScalingGroupName=self.name, LaunchTemplate={"LaunchTemplateName": self.template, "Version": version}
+        )
 
 
 @pytest.fixture
 def world(refresh_network, request):
-    """A demo-enabled group of `desired` (default 4) instances pinned to launch template version 1."""
+    """A demo-enabled group of `desired` (default 4) instances on version 1 of its own launch template."""
     server, subnet = refresh_network
     region = request.module.REGION
     marker = request.node.get_closest_marker("desired")
     desired = marker.args[0] if marker else 4
-    name = f"r-{request.node.name[5:45]}"
-    bootstrap.create_asg(server.endpoint_url, region, name, subnet, desired=desired, min_size=1, max_size=12)
+    name = f"r{next(_serial)}-" + re.sub(r"[^A-Za-z0-9-]", "-", request.node.name[5:45])
+    template = f"lt-{name}"
+    clients = bootstrap.clients(server.endpoint_url, region)
+    clients["ec2"].create_launch_template(
+        LaunchTemplateName=template, LaunchTemplateData={"ImageId": bootstrap.IMAGE_ID, "InstanceType": bootstrap.INSTANCE_TYPE}
+    )
+    clients["autoscaling"].create_auto_scaling_group(
+        AutoScalingGroupName=name, MinSize=1, MaxSize=12, DesiredCapacity=desired, VPCZoneIdentifier=subnet,
+        LaunchTemplate={"LaunchTemplateName": template, "Version": "1"},  # pinned, as the demo's own group
+    )
     moto_extensions.enable(bootstrap.ACCOUNT_ID, region)
     changes: list = []
     group = DemoGroup(bootstrap.ACCOUNT_ID, region, name, changes.append)
-    yield World(server, region, subnet, name, group, changes)
+    yield World(server, region, subnet, name, template, group, changes)
     group.close()
     moto_extensions.disable(bootstrap.ACCOUNT_ID, region)
 
@@ -138,15 +158,16 @@ class Driver:
     world: World
 
     def run(self, until, *, step: float = 2.0, limit: int = 300) -> list[Step]:
-        """Engine steps every `step` seconds until `until(steps)` holds (at most `limit` steps)."""
-        steps: list[Step] = []
+        """Engine steps every `step` seconds until `until(steps)` holds (at most `limit` steps). The
+        first Step is the group as it was before them."""
         group = self.world.group
+        steps = [Step(self.clock.t, group.instances(), group.latest_refresh(), [])]
         for _ in range(limit):
+            self.clock.t += step
             events = self.engine.advance(self.clock.now())
             steps.append(Step(self.clock.t, group.instances(), group.latest_refresh(), events))
             if until(steps):
                 return steps
-            self.clock.t += step
         raise AssertionError(f"not reached in {limit} engine steps; last: {steps[-1]}")
 
 

@@ -67,7 +67,7 @@ def test_the_preferences_given_are_described_back_with_checkpoint_delay_defaulti
     prefs = refresh["Preferences"]
     assert (prefs["MinHealthyPercentage"], prefs["MaxHealthyPercentage"], prefs["InstanceWarmup"]) == (50, 120, 30)
     assert (prefs["CheckpointPercentages"], prefs["CheckpointDelay"], prefs["SkipMatching"], prefs["BakeTime"]) == ([25, 100], 3600, True, 60)
-    assert refresh["DesiredConfiguration"] == {"LaunchTemplate": {"LaunchTemplateName": bootstrap.LAUNCH_TEMPLATE, "Version": version}}
+    assert refresh["DesiredConfiguration"] == {"LaunchTemplate": {"LaunchTemplateName": world.template, "Version": version}}
 
 
 def test_cancel_answers_the_refresh_id_and_describe_shows_it_cancelling(world):
@@ -158,9 +158,7 @@ def test_rollback_of_a_refresh_without_desired_configuration_is_irreversible(wor
 
 
 def test_rollback_when_the_group_was_on_latest_is_irreversible(world):
-    world.asg.update_auto_scaling_group(
-        AutoScalingGroupName=world.name, LaunchTemplate={"LaunchTemplateName": bootstrap.LAUNCH_TEMPLATE, "Version": "$Latest"}
-    )
+    world.use_version("$Latest")
     world.start(world.new_version())
     with pytest.raises(ClientError) as excinfo:
         world.asg.rollback_instance_refresh(AutoScalingGroupName=world.name)
@@ -232,9 +230,7 @@ def test_other_regions_keep_stock_moto_without_instance_refresh(world):
 def test_an_instance_launched_after_a_new_version_carries_the_version_the_group_resolved(world):
     before = world.versions()
     assert set(before.values()) == {"1"}
-    world.asg.update_auto_scaling_group(
-        AutoScalingGroupName=world.name, LaunchTemplate={"LaunchTemplateName": bootstrap.LAUNCH_TEMPLATE, "Version": "$Latest"}
-    )
+    world.use_version("$Latest")
     latest = world.new_version()
     world.asg.set_desired_capacity(AutoScalingGroupName=world.name, DesiredCapacity=5)
     after = world.versions()
@@ -244,15 +240,13 @@ def test_an_instance_launched_after_a_new_version_carries_the_version_the_group_
 
 
 def test_on_default_a_new_instance_carries_the_default_version_number(world):
-    world.asg.update_auto_scaling_group(
-        AutoScalingGroupName=world.name, LaunchTemplate={"LaunchTemplateName": bootstrap.LAUNCH_TEMPLATE, "Version": "$Default"}
-    )
+    world.use_version("$Default")
     newer = world.new_version()
     before = world.versions()
     world.asg.set_desired_capacity(AutoScalingGroupName=world.name, DesiredCapacity=5)
     (first,) = set(world.versions()) - set(before)
     assert world.versions()[first] == "1"  # $Default is still 1: version `newer` is only the latest
-    world.client("ec2").modify_launch_template(LaunchTemplateName=bootstrap.LAUNCH_TEMPLATE, DefaultVersion=newer)
+    world.client("ec2").modify_launch_template(LaunchTemplateName=world.template, DefaultVersion=newer)
     world.asg.set_desired_capacity(AutoScalingGroupName=world.name, DesiredCapacity=6)
     (second,) = set(world.versions()) - set(before) - {first}
     versions = world.versions()
