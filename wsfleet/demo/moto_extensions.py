@@ -1217,14 +1217,15 @@ class DemoGroup:
         percentage: int,
         status: str | None = None,
         reason: str | None = None,
-    ) -> None:
+    ) -> str | None:
         """Progress as DescribeInstanceRefreshes shows it: (percentage complete, instances to
         update) of each pool and overall. The new status and StatusReason apply only while the
-        refresh is still in `seen_status` (a cancel or rollback that came meanwhile wins)."""
+        refresh is still in `seen_status` (a cancel or rollback that came meanwhile wins).
+        Returns the refresh's status now (None when it is gone)."""
         with _LOCK:
             record = self._record(refresh_id)
             if record is None or not record.active:
-                return
+                return None if record is None else record.status
             record.live = live
             if warm is not None:
                 record.warm = warm
@@ -1235,6 +1236,7 @@ class DemoGroup:
                     record.status = status
                 if reason is not None:
                     record.status_reason = reason or None
+            return record.status
 
     def finish_refresh(self, refresh_id: str, status: str, reason: str) -> None:
         """End the refresh (Successful, Cancelled, Failed, RollbackSuccessful, RollbackFailed). A

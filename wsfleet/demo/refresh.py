@@ -109,18 +109,18 @@ class RefreshRunner:
     def __init__(self, group: DemoGroup, timing: DemoTiming) -> None:
         self.group = group
         self.timing = timing
-        self._progress: _Progress | None = None
+        self.progress: _Progress | None = None
 
     def advance(self, now: datetime) -> list[str]:
         """One engine step of the active refresh, if any. Returns event texts."""
         refresh = self.group.refresh()
         if refresh is None:
-            self._progress = None
+            self.progress = None
             return []
         t = now.timestamp()
-        p = self._progress
+        p = self.progress
         if p is None or p.refresh_id != refresh.id:
-            p = self._progress = _Progress(refresh.id)
+            p = self.progress = _Progress(refresh.id)
         live = self.group.instances()
         for v in live:
             if v.lifecycle in SERVING:
@@ -187,14 +187,14 @@ class _Step:
         if warm is not None:
             done, total = done + warm[0], total + warm[1]
         self.percentage = percent(done, total)
-        self.group.report_refresh(
+        now_status = self.group.report_refresh(
             self.refresh.id, self.status,
             live=(percent(p.replaced, live_total), live_total - p.replaced),
             warm=None if warm is None else (percent(*warm), warm[1] - warm[0]),
             percentage=self.percentage, status=status, reason=reason,
         )
-        if status is not None:
-            self.status = status
+        if now_status is not None and status is not None:
+            self.status = now_status  # a cancel or rollback that came meanwhile is seen next step
 
     def ready(self, v: InstanceView) -> bool:
         """InService and healthy: an instance launched since the start has warmed up too."""
@@ -216,10 +216,12 @@ class _Step:
         p, refresh = self.p, self.refresh
         if self.status == "Pending":
             self.report(reason="", status="InProgress")
+            if self.status != "InProgress":
+                return self.events  # cancelled or rolled back meanwhile: the next step sees it
             self.events.append(f"{self.label} InProgress: replacing {len(self.old_live())} instances")
         if refresh.rolling_back and not p.rolling_back:
             # the rollback replaces whatever is not on the previous version, from scratch
-            self.runner._progress = p = self.p = _Progress(refresh.id, rolling_back=True, in_service_at=p.in_service_at)
+            self.runner.progress = p = self.p = _Progress(refresh.id, rolling_back=True, in_service_at=p.in_service_at)
             self.events.append(f"{self.label} rolling back")
         if self.status == "Baking":
             if self.t >= (p.baking_until or 0):
