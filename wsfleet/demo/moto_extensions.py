@@ -460,6 +460,15 @@ def _describe_warm_pool(self: AutoScalingResponse) -> Any:
 
 
 # ---------------------------------------------------------------------------- instance refresh
+#
+# moto 5 has none of the four calls (NotImplementedError in-process, an HTML 500 from its server).
+# Here they answer as AWS's API reference describes them: the same response shapes (moto's own
+# serializer renders them from botocore's model), AWS's defaults in the described preferences, its
+# validation, and its error codes with HTTP 400. Where this differs from AWS: the messages are the
+# demo's own sentences (AWS's where known: InstanceRefreshInProgress, the constraint wording), there
+# is no LimitExceeded or ResourceContention, Cancel ignores WaitForTransitioningInstances (the demo
+# has no lifecycle hooks), a DesiredConfiguration may name a launch template only (no mixed
+# instances policy), and Strategy is Rolling only. The engine (`refresh.py`) carries a refresh out.
 
 REFRESH_ACTIVE = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
 REFRESH_LIMIT = 50  # records kept per group, newest first
@@ -620,7 +629,7 @@ def _check_range(prefs: dict[str, Any], key: str, low: int, high: int | None) ->
         raise _constraint(f"Preferences.{key}", value, f"Member must have value less than or equal to {high}")
 
 
-def _check_preferences(raw: dict[str, Any] | None, *, desired: dict[str, Any] | None, reversible: str | None) -> dict[str, Any]:
+def _check_preferences(raw: dict[str, Any] | None, *, reversible: str | None) -> dict[str, Any]:
     """The preferences as AWS validates them, with AWS's defaults added as DescribeInstanceRefreshes
     shows them. `reversible` is None when a rollback could restore the previous configuration, else why not."""
     prefs = {k: v for k, v in dict(raw or {}).items() if v is not None}
@@ -730,8 +739,7 @@ def _start_instance_refresh(self: AutoScalingResponse) -> Any:
     }
     previous_version = _resolved_version(previous_template, previous_spec["Version"])
     prefs = _check_preferences(
-        self._get_param("Preferences"), desired=desired,
-        reversible=_irreversible_reason(desired, previous_spec, previous_version),
+        self._get_param("Preferences"), reversible=_irreversible_reason(desired, previous_spec, previous_version)
     )
     if _active_refresh(group) is not None:
         raise InstanceRefreshInProgress("An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.")
