@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from wsfleet import scaling
@@ -54,13 +56,15 @@ def test_spike_starts_below_the_ceiling_and_ramps_past_the_high_threshold():
     assert spike.sessions_at(10) / n >= spike.high
 
 
-def test_rolling_replace_fires_once_per_interval():
+def test_the_deploy_story_releases_once_one_instance_at_a_time():
     deploy = SCENARIOS["deploy"]
-    first, every = deploy.rolling_replace
-    times = [i * 0.5 for i in range(int((first + 3 * every) * 2) + 1)]
-    fired = [t for prev, t in zip(times, times[1:]) if deploy.replacement_due(prev, t)]
-    assert fired == [first, first + every, first + 2 * every, first + 3 * every]
-    assert not SCENARIOS["spike"].replacement_due(0, 1000)
+    times = [i * 0.5 for i in range(200)]
+    fired = [t for prev, t in zip(times, times[1:]) if deploy.deploy_due(prev, t)]
+    assert fired == [deploy.deploy.at]
+    # MinHealthyPercentage leaves room for exactly one replacement in the 4-instance group
+    n = deploy.start_instances
+    assert n - math.ceil(n * deploy.deploy.min_healthy / 100) == 1
+    assert not any(SCENARIOS[name].deploy_due(0, 1000) for name in ("spike", "flap", "leak"))
 
 
 @pytest.mark.parametrize("field", ["period"])

@@ -24,6 +24,8 @@ ACCOUNT_ID = "123456789012"  # moto's default account
 VPC_CIDR = "127.0.0.0/16"
 SUBNET_CIDR = "127.0.1.0/24"
 IMAGE_ID = "ami-12c6146b"  # one of moto's bundled AMIs
+RELEASE_IMAGE_ID = "ami-1e749f67"  # another: the image the deploy story's new launch template version names
+LAUNCH_TEMPLATE_VERSION = "1"  # the group names a version, as a careful Terraform does: a refresh can roll back to it
 INSTANCE_TYPE = "t3.micro"
 LAUNCH_TEMPLATE = "demo-chat"
 
@@ -106,7 +108,7 @@ def create_asg(endpoint_url: str, region: str, asg: str, subnet: str, *, desired
             MinSize=min_size,
             MaxSize=max_size,
             DesiredCapacity=desired,
-            LaunchTemplate={"LaunchTemplateName": LAUNCH_TEMPLATE},
+            LaunchTemplate={"LaunchTemplateName": LAUNCH_TEMPLATE, "Version": LAUNCH_TEMPLATE_VERSION},
             VPCZoneIdentifier=subnet,
             DefaultCooldown=20,
             Tags=[{"Key": "app", "Value": "chat", "PropagateAtLaunch": True}],

@@ -4,9 +4,10 @@ Each engine step it publishes the metric (as the CloudWatch agent would), and at
 alarm period it evaluates both alarms over what CloudWatch holds, with wsfleet's one evaluator
 (`wsfleet.scaling.evaluate_alarm`), sets their state, and runs the policy an alarm in ALARM points
 at (the step by `wsfleet.scaling.step_for` over the policy's relative bounds from DescribePolicies;
-warm-up, cooldown and MaxSize respected) with SetDesiredCapacity. It also boots instances (Pending
--> InService, fast from the warm pool, slow when cold), keeps the warm pool at its size, and runs
-scheduled actions when their cron time comes (`wsfleet.cron`).
+warm-up, cooldown and MaxSize respected) with SetDesiredCapacity, unless the group's AlarmNotification
+process is suspended. It also boots instances (Pending -> InService, fast from the warm pool, slow
+when cold), carries out the group's instance refresh (`refresh.py`), keeps the warm pool at its
+size, and runs scheduled actions when their cron time comes (`wsfleet.cron`).
 
 Reads and writes go through wsfleet's own AWS adapters, i.e. the ordinary AWS API against moto;
 only what the API cannot express (boot timers, the warm pool's instances, causes of activities)
@@ -25,9 +26,11 @@ from wsfleet.aws import fleet as aws_fleet
 from wsfleet.aws import metrics as aws_metrics
 from wsfleet.aws import policies as aws_policies
 from wsfleet.aws import schedule as aws_schedule
+from wsfleet.aws.refresh import ALARM_NOTIFICATION
 from wsfleet.demo import aws_stand_in as stand_in
 from wsfleet.demo import decisions
 from wsfleet.demo.moto_extensions import DemoGroup
+from wsfleet.demo.refresh import RefreshRunner
 from wsfleet.demo.scenarios import DemoTiming
 from wsfleet.errors import WsfleetError
 from wsfleet.model import Alarm, FleetConfig, ScalingPolicy, ScheduledAction
@@ -55,13 +58,15 @@ class ScalingEngine:
         self.group = group
         self.timing = timing
         self.state = EngineState(schedule_checked=started)
+        self.refresh = RefreshRunner(group, timing)
 
     # ------------------------------------------------------------------------ before traffic
 
     def advance(self, now: datetime) -> list[str]:
-        """Boot timers, the warm pool's size, scheduled actions. Returns event texts."""
+        """Boot timers, the instance refresh, scheduled actions, the warm pool's size. Returns event texts."""
         events: list[str] = []
         events += self._boot(now)
+        events += self.refresh.advance(now)
         events += self._scheduled_actions(now)
         events += self._fill_warm_pool(now)
         return events
@@ -175,6 +180,7 @@ class ScalingEngine:
         if not alarms:
             return []
         policies: Mapping[str, ScalingPolicy] | None = None  # read only when an alarm is in ALARM
+        suspended: bool | None = None  # AlarmNotification suspended: likewise
         events: list[str] = []
         for name in names:
             alarm = alarms.get(name)
@@ -204,6 +210,13 @@ class ScalingEngine:
                 events.append(f"{self._label(name)} alarm {alarm.state} -> {state}")
             self.state.alarm_states[name] = state
             if state == "ALARM":
+                if suspended is None:
+                    suspended = ALARM_NOTIFICATION in aws_fleet.read_group_sizes(self.session, self.fleet.asg).suspended_processes
+                if suspended:
+                    # AWS: with AlarmNotification suspended the group ignores its alarms' actions
+                    # (the alarms themselves still change state)
+                    events.append(f"{self._label(name)} alarm: AlarmNotification is suspended, no policy runs")
+                    continue
                 value = points[-1][1] if points else None
                 if policies is None:
                     policies = aws_policies.read_policies(self.session, self.fleet.asg)

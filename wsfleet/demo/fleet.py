@@ -111,6 +111,8 @@ class DemoFrame:
     sessions: int = 0
     leaked: int = 0
     connections: dict[str, int] = field(default_factory=dict)  # instance id -> its servers' own count
+    # the group's running or latest instance refresh: {"id", "status", "percentage_complete"}; None: never had one
+    refresh: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -172,7 +174,6 @@ class DemoFleet:
         self._t0 = 0.0
         self._traffic: LoadGenerator | None = None
         self._engine: Any = None
-        self._replaced: set[str] = set()
 
     # =============================================================================== lifecycle
 
@@ -425,8 +426,8 @@ class DemoFleet:
         self._write_state("changing", t, {})
         events: list[str] = []
         events += await self._aws(self._engine.advance, now)
-        if sc.replacement_due(previous_t, t):
-            events += await self._aws(self._replace_one, now)
+        if sc.deploy_due(previous_t, t):
+            events += await self._aws(self._deploy, now)
         await self._wait_started()
         dropped = await self._remove_instances()
         if dropped:
@@ -467,32 +468,44 @@ class DemoFleet:
             sessions=self._traffic.active_sessions,
             leaked=self._traffic.leaked_connections,
             connections=dict(sorted(counts.items())),
+            refresh=self._refresh_summary(),
         )
         self._write_state("stable", t, counts, {v.id: v.lifecycle for v in views})
         self._publish_frame(frame)
 
-    def _replace_one(self, now: datetime) -> list[str]:
-        """One step of a rolling deploy: take the oldest instance not yet replaced out of service."""
+    def _deploy(self, now: datetime) -> list[str]:
+        """The story's release, as a pipeline makes one: a new launch template version (EC2), then
+        an instance refresh to it (Auto Scaling), both through the AWS API. The engine carries the
+        refresh out; the replaced instances' clients reconnect through the balancer."""
         from wsfleet.aws.errors import aws_errors
 
-        views = [v for v in self._group.instances() if v.lifecycle == "InService" and v.id not in self._replaced]
-        if not views:
-            return []
-        if not self._replaced:
-            self._replaced.update(v.id for v in self._group.instances() if v.lifecycle != "InService")
-        old = min(views, key=lambda v: v.since)
-        self._replaced.add(old.id)
-        self._group.explain_next_change(
-            f"At {now:%Y-%m-%dT%H:%M:%SZ} an instance was taken out of service in response to a user request "
-            f"(rolling deploy); a replacement keeps the desired capacity."
-        )
-        with aws_errors(f"replacing instance {old.id}"):
-            self._engine.session.client("autoscaling").terminate_instance_in_auto_scaling_group(
-                InstanceId=old.id, ShouldDecrementDesiredCapacity=False
+        plan = self.scenario.deploy
+        session = self._engine.session
+        with aws_errors(f"creating a new version of launch template {bootstrap.LAUNCH_TEMPLATE}"):
+            created = session.client("ec2").create_launch_template_version(
+                LaunchTemplateName=bootstrap.LAUNCH_TEMPLATE,
+                SourceVersion="$Latest",
+                VersionDescription=f"demo release {now:%H:%M:%S}",
+                LaunchTemplateData={"ImageId": bootstrap.RELEASE_IMAGE_ID},
             )
-        # its replacement is new: the rolling replace must not pick it later
-        self._replaced.update(v.id for v in self._group.instances() if v.lifecycle != "InService")
-        return [f"deploy: replacing {old.id}"]
+        version = str(created["LaunchTemplateVersion"]["VersionNumber"])
+        with aws_errors(f"starting an instance refresh of {ASG_NAME}"):
+            refresh_id = session.client("autoscaling").start_instance_refresh(
+                AutoScalingGroupName=ASG_NAME,
+                Strategy="Rolling",
+                DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateName": bootstrap.LAUNCH_TEMPLATE, "Version": version}},
+                Preferences={"MinHealthyPercentage": plan.min_healthy, "InstanceWarmup": plan.warmup, "SkipMatching": False},
+            )["InstanceRefreshId"]
+        return [
+            f"deploy: launch template version {version}; instance refresh {refresh_id[:8]} started "
+            f"(MinHealthyPercentage {plan.min_healthy}, InstanceWarmup {plan.warmup} s)"
+        ]
+
+    def _refresh_summary(self) -> dict[str, Any] | None:
+        refresh = self._group.latest_refresh() if self._group else None
+        if refresh is None:
+            return None
+        return {"id": refresh.id, "status": refresh.status, "percentage_complete": refresh.percentage_complete}
 
     async def _settle(self) -> dict[str, int]:
         """Each instance's own count, once its server agrees with what the clients did."""

@@ -25,10 +25,23 @@ class DemoTiming:
     warm_start: float = 3.0  # Pending -> InService for a stopped warm-pool instance
     warm_prepare: float = 8.0  # Warmed:Pending -> Warmed:Stopped when the pool refills
     heartbeat: float = 5.0  # a live client pings its instance this often (a browser's WebSocket keepalive)
+    # an instance refresh's InstanceWarmup when StartInstanceRefresh gives none (AWS would wait the
+    # group's DefaultInstanceWarmup or HealthCheckGracePeriod: minutes, not compressed time)
+    refresh_warmup: float = 4.0
     # doctor's silent-connections threshold in the demo's config (the seed's 5 min behind an ALB,
     # compressed): well past a live client's longest silence (heartbeat + one tick), so only the
     # `leak` story's abandoned connections pass it
     silent_after: int = 20
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """A release in the middle of a story: a new launch template version, then an instance refresh
+    (StartInstanceRefresh) to it with these preferences."""
+
+    at: float  # seconds since the start
+    min_healthy: int = 75  # MinHealthyPercentage: 75 % of 4 instances replaces one at a time
+    warmup: int = 2  # InstanceWarmup, seconds after InService before the next replacement
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,7 @@ class Scenario:
     cooldown: int = 20
     leak_fraction: float = 0.0  # of the sessions that end, this share leave their connection open
     churn: float = 0.0  # share of sessions that end and are replaced by new ones each tick
-    rolling_replace: tuple[float, float] | None = None  # (first at, every): replace one instance at a time
+    deploy: Deploy | None = None  # a release (instance refresh) during the story
     schedule_min_size: int = 2  # the scheduled action's MinSize
 
     def sessions_at(self, t: float) -> int:
@@ -71,16 +84,9 @@ class Scenario:
             StepRange(self.high + 2 * w, None, c),
         )
 
-    def replacement_due(self, previous_t: float, t: float) -> bool:
-        """Whether a rolling-replace step falls in (previous_t, t]."""
-        if self.rolling_replace is None:
-            return False
-        first, every = self.rolling_replace
-        if t < first:
-            return False
-        k_now = int((t - first) // every)
-        k_before = int((previous_t - first) // every) if previous_t >= first else -1
-        return k_now > k_before
+    def deploy_due(self, previous_t: float, t: float) -> bool:
+        """Whether the story's release falls in (previous_t, t]."""
+        return self.deploy is not None and previous_t < self.deploy.at <= t
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -95,11 +101,14 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             name="deploy",
-            summary="A rolling replace moves every old instance's clients onto the others: the new instances stay nearly empty.",
+            summary=(
+                "A deploy (a new launch template version, an instance refresh one instance at a time) moves each "
+                "old instance's clients onto the others: the new instances stay nearly empty."
+            ),
             start_instances=4,
             load=((0, 520),),
             churn=0.005,
-            rolling_replace=(14.0, 12.0),
+            deploy=Deploy(at=14.0),
             schedule_min_size=4,
         ),
         Scenario(
