@@ -382,6 +382,8 @@ class InstanceRefresh:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     preferences: RefreshPreferences = RefreshPreferences()
+    # the launch template version the refresh moves the group to (its DesiredConfiguration), when it names one
+    target_version: str | None = None
 
     @property
     def active(self) -> bool:

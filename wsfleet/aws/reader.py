@@ -20,7 +20,7 @@ from wsfleet.aws.alarms import read_alarms
 from wsfleet.aws.fleet import describe_group, describe_instances, group_from_aws, launch_template_of, resolve_launch_template
 from wsfleet.aws.metrics import read_group_metric
 from wsfleet.aws.policies import read_policies
-from wsfleet.aws.refresh import RefreshUnavailable, read_latest_refresh
+from wsfleet.aws.refresh import RefreshUnavailable, deploying_to, read_latest_refresh
 from wsfleet.aws.schedule import read_scheduled_actions
 from wsfleet.aws.session import AwsSession
 from wsfleet.aws.targets import read_target_groups
@@ -87,7 +87,7 @@ def read_status(
             refresh = None
             problems.append(exc.message)
         group = group_from_aws(raw_group, described)
-        group = replace(group, launch_template=_part(template_f, problems, group.launch_template))
+        group = replace(group, launch_template=deploying_to(_part(template_f, problems, group.launch_template), refresh))
         status = FleetStatus(
             fleet=fleet.name,
             region=session.region,

@@ -9,6 +9,7 @@ into "refresh unavailable from this endpoint" and go on; only `wsfleet refresh .
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, Iterator, Mapping
 
 import botocore.exceptions as bx
@@ -17,7 +18,7 @@ from botocore.parsers import ResponseParserError
 from wsfleet.aws._time import as_utc
 from wsfleet.aws.errors import AwsCallError, aws_errors
 from wsfleet.aws.session import AwsSession
-from wsfleet.model import RESUME_ALARMS_TAG, InstanceRefresh, RefreshPreferences
+from wsfleet.model import RESUME_ALARMS_TAG, InstanceRefresh, LaunchTemplateRef, RefreshPreferences
 
 ALARM_NOTIFICATION = "AlarmNotification"
 RESUME_TAG = RESUME_ALARMS_TAG
@@ -111,7 +112,11 @@ def read_refresh(session: AwsSession, asg: str, refresh_id: str) -> InstanceRefr
 
 def refresh_from_aws(raw: Mapping[str, Any]) -> InstanceRefresh:
     prefs = raw.get("Preferences") or {}
+    desired = raw.get("DesiredConfiguration") or {}
+    spec = desired.get("LaunchTemplate") or (
+        ((desired.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}).get("LaunchTemplateSpecification") or {})
     return InstanceRefresh(
+        target_version=str(spec["Version"]) if spec.get("Version") is not None else None,
         id=str(raw.get("InstanceRefreshId", "")),
         status=str(raw.get("Status", "")),
         status_reason=raw.get("StatusReason") or None,
@@ -129,6 +134,29 @@ def refresh_from_aws(raw: Mapping[str, Any]) -> InstanceRefresh:
             auto_rollback=prefs.get("AutoRollback"),
         ),
     )
+
+
+def deploying_to(ref: LaunchTemplateRef | None, refresh: InstanceRefresh | None) -> LaunchTemplateRef | None:
+    """What "current" means while a refresh with a desired configuration runs: the version it is
+    moving the group to (the group itself may still name the old one until the refresh succeeds)."""
+    if ref is None or ref.is_launch_configuration or refresh is None or not refresh.active:
+        return ref
+    target = refresh.target_version
+    if target is None or target.startswith("$"):
+        return ref
+    return replace(ref, version=target, resolved_version=target)
+
+
+def with_deploy_target(session: AwsSession, asg: str, ref: LaunchTemplateRef | None) -> LaunchTemplateRef | None:
+    """`ref`, adjusted by `deploying_to` for the running refresh; unchanged when refreshes cannot be read."""
+    from wsfleet.errors import WsfleetError
+
+    if ref is None or ref.is_launch_configuration:
+        return ref
+    try:
+        return deploying_to(ref, read_latest_refresh(session, asg))
+    except WsfleetError:
+        return ref
 
 
 def preferences_to_aws(p: RefreshPreferences) -> dict[str, Any]:

@@ -154,6 +154,8 @@ class GroupWatch:
             self._described = described
         group = group_from_aws(raw, described)
         try:
+            # no refresh read here: the wait reads it only when it waits for one (--no-refresh-wait reads
+            # none), and once a refresh has ended the group names its new version itself
             return replace(group, launch_template=resolve_launch_template(self._session, group.launch_template))
         except WsfleetError as exc:
             self.problems.append(f"which launch template version is current is unknown ({exc.message.rstrip('.')})")

@@ -92,7 +92,10 @@ def read_counted_group(session: Any, asg: str, *, problems: list[str] | None = N
 
     group = read_group(session, asg)
     try:
-        return replace(group, launch_template=resolve_launch_template(session, group.launch_template))
+        from wsfleet.aws.refresh import with_deploy_target
+
+        template = with_deploy_target(session, asg, resolve_launch_template(session, group.launch_template))
+        return replace(group, launch_template=template)
     except WsfleetError as exc:
         note = f"wsfleet: which launch template version is current is unknown ({exc.message.rstrip('.')})."
         if problems is None:
@@ -241,10 +244,14 @@ def print_table(sweep: CountSweep, *, verbose: bool = False, console=None) -> No
 
     console = console or Console(file=sys.stdout, highlight=False, soft_wrap=False)
     aged = any(r.age_s is not None for r in sweep.instances)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, title=f"{sweep.fleet} / {sweep.asg}", title_justify="left")
-    for name, justify in (("INSTANCE", "left"), ("AZ", "left"), ("ADDRESS", "left"), ("STATE", "left"), ("LT", "left"),
-                          ("CONNECTIONS", "right"), ("AGE" if aged else "LATENCY", "right"), ("ERROR", "left")):
-        table.add_column(name, justify=justify, overflow="fold")
+    # compact, so a row fits 80 columns (a jump box, tmux); only the error text wraps
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 0, 0, 1),
+                  title=f"{sweep.fleet} / {sweep.asg}", title_justify="left")
+    versions = any(r.launch_template_version for r in sweep.instances)
+    columns = [("INSTANCE", "left"), ("AZ", "left"), ("ADDRESS", "left"), ("STATE", "left")] + ([("LT", "left")] if versions else []) + [
+        ("CONNS", "right"), ("AGE" if aged else "LATENCY", "right"), ("ERROR", "left")]
+    for name, justify in columns:
+        table.add_column(name, justify=justify, overflow="fold", no_wrap=name != "ERROR")
     for r in sweep.instances:
         state = r.lifecycle if r.health in ("", "Healthy") else f"{r.lifecycle}/{r.health}"
         when = (f"{r.age_s:.0f} s" if r.age_s is not None else "") if aged else (f"{r.latency_ms:.0f} ms" if r.latency_ms is not None else "")
@@ -257,6 +264,6 @@ def print_table(sweep: CountSweep, *, verbose: bool = False, console=None) -> No
         connections = Text(f"{r.connections:,}") if r.connections is not None else Text("-", style="dim")
         template = Text(launch_template_label(r.launch_template_version, r.current) or "-",
                         style="yellow" if r.current is False else "dim" if r.launch_template_version is None else "")
-        table.add_row(r.instance_id, r.az, r.address or "-", state, template, connections, when, error)
+        table.add_row(r.instance_id, r.az, r.address or "-", state, *([template] if versions else []), connections, when, error)
     console.print(table)
     console.print(_summary_line(sweep))

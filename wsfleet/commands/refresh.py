@@ -78,7 +78,8 @@ def _status(args: Any, ctx: Any, fleet: Any, session: Any) -> int:
 
     refresh = aws_refresh.read_latest_refresh(session, fleet.asg)  # unavailable: exit 3, one sentence
     group = aws_fleet.read_group_sizes(session, fleet.asg)
-    group = replace(group, launch_template=aws_fleet.resolve_launch_template(session, group.launch_template))
+    group = replace(group, launch_template=aws_refresh.deploying_to(
+        aws_fleet.resolve_launch_template(session, group.launch_template), refresh))
     resume_alarms_if_due(ctx, fleet, session, group, refresh)
     if getattr(args, "format", "table") == "json":
         print(json.dumps(refresh_to_json(refresh), indent=2))
