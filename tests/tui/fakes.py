@@ -178,6 +178,7 @@ class FakeFleetService:
         self.sweeps = 0
         self.fail_reads: str | None = None  # an AwsError sentence to raise on read
         self.read_delay = 0.0
+        self.read_gate: Any = None  # a threading.Event: reads wait until the test sets it (no timing luck)
         self.sweep_delay = 0.0  # seconds between streamed counts
         self.executed: list[actions.Plan] = []
         self.closed = False
@@ -208,6 +209,8 @@ class FakeFleetService:
         try:
             if self.read_delay:
                 time.sleep(self.read_delay)
+            if self.read_gate is not None:
+                self.read_gate.wait(timeout=60)
             if self.fail_reads:
                 raise AwsError(self.fail_reads)
             return self._status(window_minutes)

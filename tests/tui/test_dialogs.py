@@ -501,11 +501,17 @@ async def test_read_only_gate_in_execute_holds_even_if_a_dialog_got_through(make
 
 
 async def test_dialogs_wait_for_the_first_read(make_app, directory):
-    fleet(directory).read_delay = 0.5
+    import threading
+
+    gate = fleet(directory).read_gate = threading.Event()  # the first read cannot finish before the key
     app = make_app(directory)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
-        await pilot.press("plus")
-        await pilot.pause()
-        assert app.screen is app.dashboard
-        assert any("Wait for the first read" in n.message for n in app._notifications)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.1)
+            await pilot.press("plus")
+            await pilot.pause()
+            assert app.screen is app.dashboard
+            assert any("Wait for the first read" in n.message for n in app._notifications)
+            gate.set()
+    finally:
+        gate.set()
