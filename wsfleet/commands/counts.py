@@ -2,17 +2,20 @@
 
     wsfleet counts [--source ssh|ssm|cloudwatch] [--format table|json|csv]
     wsfleet check [--max-skew X] [--source ...] [--format table|json]
+    wsfleet check --wait DURATION [--interval S] [--no-refresh-wait] [...]   (check_wait.py)
 
 `counts --format json` is one object (DESIGN.md, a contract):
 
     {"fleet", "asg", "source", "taken_at" (ISO 8601, UTC),
      "instances": [{"id", "az", "address", "lifecycle", "health", "connections" (int or null),
                     "error" (null or timeout|refused|auth|host-key|command|parse|not-found),
-                    "latency_ms"}],
+                    "latency_ms", "launch_template_version" (string or null),
+                    "current" (true|false|null: runs the version the group launches now)}],
      "summary": {"instances", "measured", "total", "mean", "min", "max", "skew" (max/mean), "cv"}}
 
 `check --format json` adds "verdict" ("balanced" | "imbalanced"; null when nothing was measured)
-and "max_skew" (--max-skew, else the fleet's counts.max_skew, default 1.25).
+and "max_skew" (--max-skew, else the fleet's counts.max_skew, default 1.25); with --wait also
+"waited_s" and "sweeps".
 
 Exit codes. counts: 0; 3 when the group has instances and none could be measured. check: 0
 balanced, 1 imbalanced, 3 when it could not measure (AWS failure, or no instance measured),
