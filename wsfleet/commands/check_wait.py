@@ -112,6 +112,8 @@ def progress_line(elapsed_s: float, number: int, sweep: CountSweep, max_skew: fl
     if refresh is not None and refresh.active:
         done = f" {refresh.percentage_complete}%" if refresh.percentage_complete is not None else ""
         head += f" (instance refresh {refresh.status}{done}: not judged until it ends)"
+    if not s.instances:
+        return f"{head}: the group has no in-service instances to measure"
     if not s.measured:
         return f"{head}: none of the {s.instances} in-service instances could be measured"
     measured = [(count, iid) for iid, count in sweep_counts(sweep).items() if count is not None]
