@@ -21,7 +21,7 @@ import math
 import re
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
 from wsfleet.errors import EXIT_FINDING, EXIT_REMOTE, UsageError, WsfleetError
@@ -141,7 +141,8 @@ class GroupWatch:
         self.problems: list[str] = []  # sentences for the user (the launch template could not be resolved)
 
     def read(self) -> GroupState:
-        from wsfleet.aws.fleet import describe_group, describe_instances, group_from_aws, resolve_launch_template
+        from wsfleet.aws.fleet import describe_group, describe_instances, group_from_aws
+        from wsfleet.commands.counts import resolved_template
 
         raw = describe_group(self._session, self._asg)
         ids = [i["InstanceId"] for i in raw.get("Instances", ())]
@@ -154,12 +155,7 @@ class GroupWatch:
                                **{i: d for i, d in fresh.items() if (d.get("State") or {}).get("Name") == "running"}}
         else:
             self._described = described
-        group = group_from_aws(raw, described)
-        try:
-            return replace(group, launch_template=resolve_launch_template(self._session, group.launch_template))
-        except WsfleetError as exc:
-            self.problems.append(f"which launch template version is current is unknown ({exc.message.rstrip('.')})")
-            return group
+        return resolved_template(self._session, group_from_aws(raw, described), self.problems)
 
 
 # ----------------------------------------------------------------------------- the wait

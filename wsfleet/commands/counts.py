@@ -83,25 +83,30 @@ def run(args: Any, ctx: Any) -> int:
     return result_code(sweep, checking=checking, verdict=verdict, asg=fleet.asg)
 
 
-def read_counted_group(session: Any, asg: str, *, problems: list[str] | None = None):
-    """The group with its instances' addresses, and its launch template resolved to a version number
-    so each row can say whether it is current. A launch template that cannot be resolved (say
-    ec2:DescribeLaunchTemplates is denied) leaves `current` unknown: one sentence on stderr, or into
-    `problems` when given."""
+def read_counted_group(session: Any, asg: str):
+    """The group with its instances' addresses and its launch template resolved (`resolved_template`)."""
+    from wsfleet.aws.fleet import read_group
+
+    problems: list[str] = []
+    group = resolved_template(session, read_group(session, asg), problems)
+    for problem in problems:
+        print(f"wsfleet: {problem}.", file=sys.stderr)
+    return group
+
+
+def resolved_template(session: Any, group, problems: list[str]):
+    """`group` with its launch template resolved to a version number, so each row can say whether
+    it is current. One that cannot be resolved (say ec2:DescribeLaunchTemplates is denied) leaves
+    `current` unknown, and a sentence (without its final stop) in `problems`."""
     from dataclasses import replace
 
-    from wsfleet.aws.fleet import read_group, resolve_launch_template
+    from wsfleet.aws.fleet import resolve_launch_template
     from wsfleet.errors import WsfleetError
 
-    group = read_group(session, asg)
     try:
         return replace(group, launch_template=resolve_launch_template(session, group.launch_template))
     except WsfleetError as exc:
-        note = f"wsfleet: which launch template version is current is unknown ({exc.message.rstrip('.')})."
-        if problems is None:
-            print(note, file=sys.stderr)
-        else:
-            problems.append(note)
+        problems.append(f"which launch template version is current is unknown ({exc.message.rstrip('.')})")
         return group
 
 
