@@ -187,3 +187,28 @@ async def test_ctrl_c_exits_130_with_the_connections_closed(world, running):
     async with asyncio.timeout(DEADLINE):
         while [h.closed_cleanly for h in w.hosts] != [1, 1, 1]:  # SSH disconnects, not dropped sockets
             await asyncio.sleep(0.05)
+
+
+async def test_an_unreachable_endpoint_is_retried_then_exit_3(tmp_path, running):
+    from tests.helpers.moto_fleet import write_config
+
+    config = write_config(tmp_path, f"http://127.0.0.1:{closed_port()}", "prod-chat-asg")
+    run = await running("--config", str(config), "check", "--wait", "10m", "--interval", "1")
+    code, out, err = await run.finish()
+    assert (code, out) == (3, "")
+    lines = err.splitlines()
+    assert len(lines) == 3 and "Traceback" not in err
+    assert "sweep 1 failed (1 of 3 in a row): could not connect to the AWS endpoint" in lines[0]
+    assert "sweep 2 failed (2 of 3 in a row)" in lines[1]
+    assert lines[2].startswith("wsfleet: could not connect to the AWS endpoint")
+
+
+async def test_an_error_that_retrying_cannot_mend_ends_the_wait_at_once(world, running, tmp_path):
+    from tests.helpers.moto_fleet import write_config
+
+    w = world()
+    config = write_config(tmp_path, w.moto.endpoint_url, "no-such-asg")
+    run = await running("--config", str(config), "check", "--wait", "10m", "--interval", "1")
+    code, out, err = await run.finish()
+    assert (code, out) == (3, "")
+    assert err.count("\n") == 1 and "no-such-asg" in err and run.sweeps() == []

@@ -53,3 +53,26 @@ def test_each_read_asks_ec2_only_about_instances_it_has_not_seen():
         shrunk = watch.read()
         assert ops.take() == ["DescribeAutoScalingGroups", "DescribeLaunchTemplates"]
         assert fleet["instance_ids"][0] not in {i.id for i in shrunk.instances}
+
+
+def test_a_launch_template_that_cannot_be_resolved_leaves_current_unknown():
+    import botocore.awsrequest
+
+    from wsfleet.counts import targets_for
+
+    with mock_aws():
+        fleet = FleetConfig(name="f", asg="prod-chat-asg", region="us-east-1")
+        session = AwsSession(fleet)
+        make_fleet(session, instances=2)
+
+        def deny(**_):
+            response = botocore.awsrequest.AWSResponse("https://ec2", 403, {}, None)
+            return response, {"Error": {"Code": "UnauthorizedOperation", "Message": "denied"}, "ResponseMetadata": {}}
+
+        session.client("ec2").meta.events.register("before-call.ec2.DescribeLaunchTemplates", deny)
+        watch = GroupWatch(session, "prod-chat-asg")
+        group = watch.read()
+        assert group.launch_template.current_version is None  # "$Latest", unresolved
+        assert [t.current for t in targets_for(fleet, group)] == [None, None]
+        assert [t.launch_template_version for t in targets_for(fleet, group)] == ["1", "1"]
+        assert len(watch.problems) == 1 and "ec2:DescribeLaunchTemplates" in watch.problems[0]

@@ -99,3 +99,5 @@ def test_a_progress_line_during_a_refresh_and_with_nothing_measured():
     assert line.startswith("wsfleet: [3s] sweep 1 (instance refresh InProgress 40%: not judged until it ends): skew 1.00 <= 1.25")
     none = progress_line(3, 2, sweep_of(("i-a", None, "InService")), 1.25, estimate([], 1.25))
     assert none == "wsfleet: [3s] sweep 2: none of the 1 in-service instances could be measured"
+    empty = progress_line(3, 3, sweep_of(("i-a", 5, "Pending")), 1.25, estimate([], 1.25))
+    assert empty == "wsfleet: [3s] sweep 3: the group has no in-service instances to measure"

@@ -21,7 +21,7 @@ import math
 import re
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Callable, TextIO
 
 from wsfleet.errors import EXIT_FINDING, EXIT_REMOTE, UsageError, WsfleetError
@@ -112,6 +112,8 @@ def progress_line(elapsed_s: float, number: int, sweep: CountSweep, max_skew: fl
     if refresh is not None and refresh.active:
         done = f" {refresh.percentage_complete}%" if refresh.percentage_complete is not None else ""
         head += f" (instance refresh {refresh.status}{done}: not judged until it ends)"
+    if not s.instances:
+        return f"{head}: the group has no in-service instances to measure"
     if not s.measured:
         return f"{head}: none of the {s.instances} in-service instances could be measured"
     measured = [(count, iid) for iid, count in sweep_counts(sweep).items() if count is not None]
@@ -139,7 +141,8 @@ class GroupWatch:
         self.problems: list[str] = []  # sentences for the user (the launch template could not be resolved)
 
     def read(self) -> GroupState:
-        from wsfleet.aws.fleet import describe_group, describe_instances, group_from_aws, resolve_launch_template
+        from wsfleet.aws.fleet import describe_group, describe_instances, group_from_aws
+        from wsfleet.commands.counts import resolved_template
 
         raw = describe_group(self._session, self._asg)
         ids = [i["InstanceId"] for i in raw.get("Instances", ())]
@@ -152,14 +155,7 @@ class GroupWatch:
                                **{i: d for i, d in fresh.items() if (d.get("State") or {}).get("Name") == "running"}}
         else:
             self._described = described
-        group = group_from_aws(raw, described)
-        try:
-            # no refresh read here: the wait reads it only when it waits for one (--no-refresh-wait reads
-            # none), and once a refresh has ended the group names its new version itself
-            return replace(group, launch_template=resolve_launch_template(self._session, group.launch_template))
-        except WsfleetError as exc:
-            self.problems.append(f"which launch template version is current is unknown ({exc.message.rstrip('.')})")
-            return group
+        return resolved_template(self._session, group_from_aws(raw, described), self.problems)
 
 
 # ----------------------------------------------------------------------------- the wait

@@ -2,17 +2,20 @@
 
     wsfleet counts [--source ssh|ssm|cloudwatch] [--format table|json|csv]
     wsfleet check [--max-skew X] [--source ...] [--format table|json]
+    wsfleet check --wait DURATION [--interval S] [--no-refresh-wait] [...]   (check_wait.py)
 
 `counts --format json` is one object (DESIGN.md, a contract):
 
     {"fleet", "asg", "source", "taken_at" (ISO 8601, UTC),
      "instances": [{"id", "az", "address", "lifecycle", "health", "connections" (int or null),
                     "error" (null or timeout|refused|auth|host-key|command|parse|not-found),
-                    "latency_ms"}],
+                    "latency_ms", "launch_template_version" (string or null),
+                    "current" (true|false|null: runs the version the group launches now)}],
      "summary": {"instances", "measured", "total", "mean", "min", "max", "skew" (max/mean), "cv"}}
 
 `check --format json` adds "verdict" ("balanced" | "imbalanced"; null when nothing was measured)
-and "max_skew" (--max-skew, else the fleet's counts.max_skew, default 1.25).
+and "max_skew" (--max-skew, else the fleet's counts.max_skew, default 1.25); with --wait also
+"waited_s" and "sweeps".
 
 Exit codes. counts: 0; 3 when the group has instances and none could be measured. check: 0
 balanced, 1 imbalanced, 3 when it could not measure (AWS failure, or no instance measured),
@@ -80,28 +83,36 @@ def run(args: Any, ctx: Any) -> int:
     return result_code(sweep, checking=checking, verdict=verdict, asg=fleet.asg)
 
 
-def read_counted_group(session: Any, asg: str, *, problems: list[str] | None = None):
-    """The group with its instances' addresses, and its launch template resolved to a version number
-    so each row can say whether it is current. A launch template that cannot be resolved (say
-    ec2:DescribeLaunchTemplates is denied) leaves `current` unknown: one sentence on stderr, or into
-    `problems` when given."""
+def read_counted_group(session: Any, asg: str):
+    """The group with its instances' addresses and its launch template resolved (`resolved_template`)."""
+    from wsfleet.aws.fleet import read_group
+
     from dataclasses import replace
 
-    from wsfleet.aws.fleet import read_group, resolve_launch_template
+    from wsfleet.aws.refresh import with_deploy_target
+
+    problems: list[str] = []
+    group = resolved_template(session, read_group(session, asg), problems)
+    for problem in problems:
+        print(f"wsfleet: {problem}.", file=sys.stderr)
+    # during a refresh, "current" is the version it deploys (one DescribeInstanceRefreshes; none
+    # when the endpoint lacks it)
+    return replace(group, launch_template=with_deploy_target(session, asg, group.launch_template))
+
+
+def resolved_template(session: Any, group, problems: list[str]):
+    """`group` with its launch template resolved to a version number, so each row can say whether
+    it is current. One that cannot be resolved (say ec2:DescribeLaunchTemplates is denied) leaves
+    `current` unknown, and a sentence (without its final stop) in `problems`."""
+    from dataclasses import replace
+
+    from wsfleet.aws.fleet import resolve_launch_template
     from wsfleet.errors import WsfleetError
 
-    group = read_group(session, asg)
     try:
-        from wsfleet.aws.refresh import with_deploy_target
-
-        template = with_deploy_target(session, asg, resolve_launch_template(session, group.launch_template))
-        return replace(group, launch_template=template)
+        return replace(group, launch_template=resolve_launch_template(session, group.launch_template))
     except WsfleetError as exc:
-        note = f"wsfleet: which launch template version is current is unknown ({exc.message.rstrip('.')})."
-        if problems is None:
-            print(note, file=sys.stderr)
-        else:
-            problems.append(note)
+        problems.append(f"which launch template version is current is unknown ({exc.message.rstrip('.')})")
         return group
 
 
