@@ -18,10 +18,24 @@ def still(app) -> None:
         box.cursor_blink = False
 
 
+async def one_cycle_then_hold(pilot, app) -> None:
+    """Exactly one refresh cycle, then no more: the sparklines and the trend line depend on how
+    many sweeps ran, and a picture must not depend on how fast the machine was (on a loaded one
+    the next poll came due before the picture was taken)."""
+    await wait_for(pilot, lambda: app.dashboard is not None, timeout=30, what="the dashboard")
+    dashboard = app.dashboard
+    dashboard.poll = False  # the cycle running now arms no next one
+    if dashboard.next_timer is not None:
+        dashboard.next_timer.stop()
+        dashboard.next_timer = None
+    await settle(pilot, app, cycles=1, timeout=30)
+    assert dashboard.cycles == 1, f"{dashboard.cycles} cycles ran before the picture"
+
+
 def opened(key: str, screen: str, *then: str):
     async def run_before(pilot) -> None:
         app = pilot.app
-        await settle(pilot, app)
+        await one_cycle_then_hold(pilot, app)
         await pilot.press(key)
         await wait_for(pilot, lambda: type(app.screen).__name__ == screen, what=screen)
         for k in then:
@@ -36,7 +50,7 @@ def opened(key: str, screen: str, *then: str):
 
 
 async def _settled(pilot) -> None:
-    await settle(pilot, pilot.app)
+    await one_cycle_then_hold(pilot, pilot.app)
     still(pilot.app)
 
 
