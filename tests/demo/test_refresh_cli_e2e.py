@@ -1,0 +1,77 @@
+"""`wsfleet refresh start --yes` against the demo, end to end: the CLI's own refresh (not the deploy
+story's) is read back by the AWS CLI, the demo carries it out, `refresh status` resumes the alarms
+it paused, and `check --wait` then reports the fleet's balance honestly (balanced, or the trend it
+saw). The deploy story's own release is turned off, so this refresh is the only one."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from wsfleet.demo import DemoFleet
+from wsfleet.demo.config_file import ASG_NAME, REGION
+from wsfleet.demo.scenarios import DemoTiming
+
+pytestmark = pytest.mark.timeout(300)
+
+ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": REGION}
+ENV.pop("AWS_SESSION_TOKEN", None)
+
+
+def wsfleet(demo, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "wsfleet", "--config", str(demo.config_path), *args],
+                          capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def aws(demo, *args: str) -> dict:
+    out = subprocess.run(["aws", "autoscaling", *args, "--endpoint-url", demo.endpoint_url, "--region", REGION, "--output", "json"],
+                         capture_output=True, text=True, timeout=60, env=ENV)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+@pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed")
+def test_a_refresh_started_by_the_cli_completes_and_check_wait_reports_the_balance():
+    demo = DemoFleet(scenario="deploy", timing=DemoTiming(cold_launch=4.0))
+    demo.scenario = dataclasses.replace(demo.scenario, deploy=None)  # only the CLI's refresh runs
+    with demo:
+        while demo.next_frame(timeout=1.0) is None or not demo.latest_frame.avg_connections:
+            pass  # the first datapoint: the preview needs a current average
+        started = wsfleet(demo, "refresh", "start", "--min-healthy", "75", "--warmup", "1", "--suspend-scaling", "--yes")
+        assert started.returncode == 0, started.stderr
+        assert "keeps 3 serving while 1 is replaced at a time" in started.stdout
+
+        (refresh, *_) = aws(demo, "describe-instance-refreshes", "--auto-scaling-group-name", ASG_NAME)["InstanceRefreshes"]
+        assert refresh["Status"] in ("Pending", "InProgress") and refresh["Preferences"]["MinHealthyPercentage"] == 75
+
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            (refresh, *_) = aws(demo, "describe-instance-refreshes", "--auto-scaling-group-name", ASG_NAME)["InstanceRefreshes"]
+            if refresh["Status"] not in ("Pending", "InProgress"):
+                break
+            demo.next_frame(timeout=2.0)
+        assert (refresh["Status"], refresh["PercentageComplete"]) == ("Successful", 100), refresh
+
+        status = wsfleet(demo, "refresh", "status", "--format", "json")
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["status"] == "Successful"
+        assert "Resume AlarmNotification on demo-chat-asg" in status.stderr  # the pause is undone, audited
+        (group,) = aws(demo, "describe-auto-scaling-groups", "--auto-scaling-group-names", ASG_NAME)["AutoScalingGroups"]
+        assert group["SuspendedProcesses"] == [] and not [t for t in group.get("Tags", []) if t["Key"].startswith("wsfleet:")]
+
+        waited = wsfleet(demo, "check", "--wait", "20s", "--interval", "2", "--format", "json")
+        assert waited.returncode in (0, 1), waited.stderr
+        doc = json.loads(waited.stdout)
+        assert doc["verdict"] == ("balanced" if waited.returncode == 0 else "imbalanced") and doc["sweeps"] >= 2
+        last = waited.stderr.strip().splitlines()[-1]
+        assert ("balanced" in last) if waited.returncode == 0 else any(w in last for w in ("shrinking", "steady", "not converging", "growing", "not enough sweeps"))
+
+        audit = [json.loads(line) for line in (demo.workdir / "audit.jsonl").read_text().splitlines()]
+        assert [e["action"] for e in audit if e["action"].startswith("refresh")] == ["refresh start", "refresh resume-alarms"]
