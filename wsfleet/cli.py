@@ -35,7 +35,8 @@ class _VersionAction(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         from wsfleet import installed_version
 
-        parser.exit(0, f"wsfleet {installed_version()}\n")
+        print(f"wsfleet {installed_version()}")
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
