@@ -62,3 +62,37 @@ def test_the_layer_check_sees_a_textual_import(tmp_path):
     sample = tmp_path / "x.py"
     sample.write_text("from textual.app import App\n")
     assert "textual.app" in _imports(sample)
+
+
+# What only the `demo` extra installs (moto, its server mode's flask/flask-cors/pyyaml, moto's
+# werkzeug, the demo instances' websockets): a core install has none of them.
+DEMO_EXTRA_IMPORTS = {"moto", "flask", "flask_cors", "yaml", "websockets", "werkzeug"}
+
+
+def _outside_demo():
+    return [p for p in _modules() if p.relative_to(PACKAGE).parts[0] != "demo"]
+
+
+def test_core_never_imports_moto_flask_or_the_demo_servers():
+    """Not at module level and not inside a function: `wsfleet demo` looks the extra up by name."""
+    offenders = {
+        str(p.relative_to(PACKAGE.parent)): sorted(n for n in _imports(p) if _top(n) in DEMO_EXTRA_IMPORTS)
+        for p in _outside_demo()
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_only_the_demo_command_reaches_into_the_demo_package():
+    offenders = [
+        str(p.relative_to(PACKAGE.parent))
+        for p in _outside_demo()
+        if p != PACKAGE / "commands" / "demo.py"
+        and any(n == "wsfleet.demo" or n.startswith("wsfleet.demo.") for n in _imports(p))
+    ]
+    assert offenders == []
+
+
+def test_the_layer_check_sees_an_import_inside_a_function(tmp_path):
+    sample = tmp_path / "x.py"
+    sample.write_text("def start():\n    from moto.server import ThreadedMotoServer\n")
+    assert "moto.server" in _imports(sample)

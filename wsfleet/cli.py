@@ -16,6 +16,7 @@ from wsfleet.context import Context
 from wsfleet.errors import EXIT_REMOTE, EXIT_USAGE, WsfleetError
 
 FORMATS_TABLE_JSON = ("table", "json")
+COMPLETION_SHELLS = ("bash", "zsh", "fish")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,6 +24,19 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(EXIT_USAGE, f"wsfleet: {message} (see `{self.prog} --help`).\n")
+
+
+class _VersionAction(argparse.Action):
+    """`--version`: the installed metadata's version, looked up only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from wsfleet import installed_version
+
+        print(f"wsfleet {installed_version()}")
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--endpoint-url", metavar="URL", help="AWS endpoint (moto, LocalStack)")
     p.add_argument("--read-only", action="store_true", help="refuse every write to AWS")
     p.add_argument("-v", "--verbose", action="store_true", help="more detail, and tracebacks on errors")
+    p.add_argument("-V", "--version", action=_VersionAction, help="print the installed version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("ui", help="the dashboard (the default)")
@@ -93,9 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sch = sub.add_parser("schedule", help="scheduled actions")
     schs = sch.add_subparsers(dest="schedule_command", metavar="list|put|delete", required=True, parser_class=_Parser)
-    sl = schs.add_parser("list")
+    sl = schs.add_parser("list", help="the scheduled actions")
     sl.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
-    sp = schs.add_parser("put")
+    sp = schs.add_parser("put", help="create or replace one")
     sp.add_argument("name")
     sp.add_argument("--cron", required=True, metavar="EXPR", help='5-field cron, e.g. "0 7 * * MON-FRI"')
     sp.add_argument("--time-zone", metavar="TZ", help="IANA time zone, e.g. Europe/Berlin (default UTC)")
@@ -105,13 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--start", metavar="ISO")
     sp.add_argument("--end", metavar="ISO")
     sp.add_argument("--yes", action="store_true")
-    sd = schs.add_parser("delete")
+    sd = schs.add_parser("delete", help="delete one")
     sd.add_argument("name")
     sd.add_argument("--yes", action="store_true")
 
     wp = sub.add_parser("warm-pool", help="warm pool")
     wps = wp.add_subparsers(dest="warm_pool_command", metavar="set", required=True, parser_class=_Parser)
-    ws = wps.add_parser("set")
+    ws = wps.add_parser("set", help="size, state and reuse of the warm pool")
     ws.add_argument("--min-size", metavar="N")
     ws.add_argument("--max-prepared", metavar="N", help="max prepared capacity, or 'none' for the group's max")
     ws.add_argument("--state", choices=("Stopped", "Running", "Hibernated"))
@@ -155,6 +170,14 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("--switch-algorithm", action="store_true", help="first set the target groups to least outstanding requests (previewed)")
     rb.add_argument("--dry-run", action="store_true", help="show the plan, write nothing")
     rb.add_argument("--yes", action="store_true")
+
+    co = sub.add_parser("completion", help="print the shell completion script for bash, zsh or fish",
+                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=(
+                            "install it once, e.g.:\n"
+                            "  wsfleet completion bash > ~/.local/share/bash-completion/completions/wsfleet\n"
+                            "  wsfleet completion zsh > ~/.zfunc/_wsfleet    # with fpath+=(~/.zfunc) before compinit\n"
+                            "  wsfleet completion fish > ~/.config/fish/completions/wsfleet.fish"))
+    co.add_argument("shell", choices=COMPLETION_SHELLS, metavar="SHELL", help="bash | zsh | fish")
     return p
 
 
@@ -175,6 +198,7 @@ _MODULES = {
     "doctor": "doctor",
     "refresh": "refresh",
     "rebalance": "rebalance",
+    "completion": "completion",
 }
 
 

@@ -15,6 +15,7 @@ temporary file behind.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import signal
 import sys
@@ -22,6 +23,28 @@ import time
 from typing import Any
 
 from wsfleet.errors import UsageError
+
+# What `pip install 'wsfleet[demo]'` adds (import names): moto, its server mode's imports, and the
+# instances' WebSocket servers. Looked up, not imported, so a core install can say what is missing.
+DEMO_EXTRA_MODULES = ("moto", "flask", "flask_cors", "yaml", "websockets")
+DEMO_EXTRA_INSTALL = "python -m pip install 'wsfleet[demo]'"
+
+
+def _missing_demo_module() -> str | None:
+    for name in DEMO_EXTRA_MODULES:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return name
+        except (ImportError, ValueError):
+            return name
+    return None
+
+
+def _check_demo_extra() -> None:
+    missing = _missing_demo_module()
+    if missing is not None:
+        raise UsageError(f"the demo needs the optional `demo` dependencies ({missing} is not installed): "
+                         f"run `{DEMO_EXTRA_INSTALL}` (in a checkout: `python -m pip install -e '.[demo]'`).")
 
 
 def _check_args(args: Any) -> None:
@@ -81,6 +104,7 @@ def _dashboard(ctx: Any, demo: Any) -> int | None:
 
 
 def run(args: Any, ctx: Any) -> int:
+    _check_demo_extra()
     _check_args(args)
     from wsfleet.demo.fleet import DemoFleet
 
