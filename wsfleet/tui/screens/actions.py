@@ -4,10 +4,14 @@ edit → preview the plan (before/after, warnings) → apply → the outcome.
 A wrong value shows one sentence under the form and nothing is planned or written. Building the
 plan and applying it read and write AWS, so both run in thread workers; the dialog says what it is
 doing meanwhile and ignores a second Enter.
+
+This module is the base `ActionScreen` and what the dialogs share; the dialogs are beside it
+(`scale`, `thresholds`, `warm_pool`, and `schedule`, `deploy`).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable
 
 from rich.console import Group
@@ -19,14 +23,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
-from wsfleet.errors import ConfigError, WsfleetError
-from wsfleet.model import FleetStatus, POOL_STATES, StepRange
-from wsfleet.scaling import live_steps, warm_pool_size
+from wsfleet.errors import WsfleetError
+from wsfleet.model import FleetStatus
 from wsfleet.tui.styling import app_styles
-from wsfleet.tui.view import ERROR, MUTED, OK, WARNING, fmt_int, fmt_step, latest, low_alarm_params
-
+from wsfleet.tui.view import ERROR, MUTED, OK, WARNING
 
 class Tick(Checkbox):
     """A checkbox whose state reads without colour: X when ticked, blank when not."""
@@ -351,262 +353,17 @@ class ActionScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-# ================================================================================= scale out / in
+# The dialogs import the base from here; they are imported on first use, so that
+# `from wsfleet.tui.screens.actions import ScaleScreen` keeps working without an import cycle.
+_DIALOGS = {
+    "ScaleScreen": "wsfleet.tui.screens.scale",
+    "ThresholdsScreen": "wsfleet.tui.screens.thresholds",
+    "WarmPoolScreen": "wsfleet.tui.screens.warm_pool",
+}
 
 
-class ScaleScreen(ActionScreen):
-    def __init__(self, service: Any, status: FleetStatus, op: str, step: int, mean: float | None = None) -> None:
-        super().__init__(service, status)
-        self.op = op
-        self.step = max(int(step), 1)
-        self.mean = mean
-        self.DIALOG_TITLE = "Scale out" if op == "out" else "Scale in"
-
-    def form(self) -> ComposeResult:
-        g = self.status.group
-        yield Label(f"{'Add' if self.op == 'out' else 'Remove'} instances (desired now {g.desired}, min {g.min_size}, max {g.max_size})")
-        yield Input(str(self.step), id="n", restrict=r"[0-9+\- ]*", compact=True)
-        if self.op == "out":
-            yield Tick("raise MaxSize if the new desired is above it", id="raise-max", compact=True)
-
-    def _n(self) -> int:
-        n = whole_number(self.query_one("#n", Input).value, f"the number of instances to {'add' if self.op == 'out' else 'remove'}", minimum=1)
-        assert n is not None
-        return n
-
-    def live(self) -> Text:
-        s = self.styles_map
-        g = self.status.group
-        n = self._n()
-        t = Text()
-        if self.op == "out":
-            target = g.desired + n
-            t.append(f"desired {g.desired} → {target}")
-            if target > g.max_size:
-                raise_max = self.query_one("#raise-max", Checkbox).value
-                if raise_max:
-                    t.append(f"\n⚠ MaxSize goes up from {g.max_size} to {target}.", style=s[WARNING])
-                elif g.desired >= g.max_size:
-                    t.append(f"\n⚠ the group is at its MaxSize {g.max_size}: tick “raise MaxSize” to raise it to {target}.", style=s[WARNING])
-                else:
-                    t.append(f"\n⚠ {target} is above MaxSize {g.max_size}: tick “raise MaxSize”, or add {g.max_size - g.desired} at most.", style=s[WARNING])
-            warm = self.status.warm_pool
-            if warm is not None:
-                ready = sum(1 for i in warm.instances if i.lifecycle in ("Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"))
-                if ready >= n:
-                    t.append(f"\nthe warm pool has {ready} ready: {'it starts' if n == 1 else f'all {n} start'} warm.", style=s[MUTED])
-                else:
-                    t.append(f"\nthe warm pool has {ready} ready: {n - ready} of the {n} launch cold.", style=s[WARNING] if ready == 0 else s[MUTED])
-            return t
-        from wsfleet.scaling import project_scale_in
-
-        target = g.desired - n
-        t.append(f"desired {g.desired} → {target}")
-        if target < g.min_size:
-            t.append(f"\n✗ below MinSize {g.min_size}: remove {max(g.desired - g.min_size, 0)} at most.", style=s[ERROR])
-            return t
-        average, where = self._average()
-        in_service = sum(1 for i in g.instances if i.lifecycle == "InService") or g.desired
-        if average is None:
-            t.append("\nno current average (no counts, no datapoint): no projection.", style=s[MUTED])
-            return t
-        threshold, _, _ = live_steps(self.service.fleet, self.status)
-        proj = project_scale_in(average, in_service, n, threshold, self.service.fleet.capacity)
-        if proj.per_instance is None:
-            t.append("\n✗ no instance would remain for the current connections.", style=s[ERROR])
-            return t
-        t.append(f"\nprojection: {fmt_int(average)} avg ({where}) on {proj.n} → about {fmt_int(proj.per_instance)} on each of {proj.remaining}")
-        if proj.reaches_high:
-            t.append(f"\n↯ flap: that reaches the scale-out threshold {fmt_int(threshold)}; the group would scale straight back out.", style=s[ERROR])
-        if proj.over_capacity:
-            t.append(f"\n▲ over the per-instance ceiling {fmt_int(self.service.fleet.capacity)}.", style=s[ERROR])
-        if not proj.reaches_high and not proj.over_capacity:
-            t.append(f"\nstays below the scale-out threshold {fmt_int(threshold)}.", style=s[OK])
-        return t
-
-    def _average(self) -> tuple[float | None, str]:
-        if self.mean is not None:
-            return self.mean, "live counts"
-        value, _ = latest(self.status.metric)
-        return value, "CloudWatch"
-
-    def request(self) -> Callable[[Any], Any]:
-        n = self._n()
-        g = self.status.group
-        raise_max = False
-        if self.op == "out":
-            raise_max = self.query_one("#raise-max", Checkbox).value
-            if g.desired + n > g.max_size and not raise_max:
-                if g.desired >= g.max_size:
-                    raise FormError(f"the group is at its MaxSize {g.max_size}; tick “raise MaxSize” to raise it to {g.desired + n}.")
-                raise FormError(f"desired {g.desired + n} would be above MaxSize {g.max_size}; tick “raise MaxSize” or add {g.max_size - g.desired} at most.")
-        elif g.desired - n < g.min_size:
-            raise FormError(f"removing {n} would leave {g.desired - n}, below MinSize {g.min_size}; remove {max(g.desired - g.min_size, 0)} at most.")
-        op = self.op
-        return lambda service: service.plan_scale(op, n, raise_max=raise_max)
-
-
-# ================================================================================= thresholds and steps
-
-
-class ThresholdsScreen(ActionScreen):
-    DIALOG_TITLE = "Thresholds and steps"
-
-    def __init__(self, service: Any, status: FleetStatus) -> None:
-        super().__init__(service, status)
-        from wsfleet.scaling import format_steps_spec
-
-        fleet = service.fleet
-        self.high0, self.steps0, _ = live_steps(fleet, status)
-        self.low0 = low_alarm_params(fleet, status.low_alarm).threshold
-        self.spec0 = format_steps_spec(self.steps0)
-
-    def form(self) -> ComposeResult:
-        yield Label("High threshold (scale out at avg ≥, connections per instance)")
-        yield Input(f"{self.high0:g}", id="high", compact=True)
-        yield Label("Low threshold (scale in at avg ≤)")
-        yield Input(f"{self.low0:g}", id="low", compact=True)
-        yield Label("Steps, absolute: FROM:TO:+N,…,FROM::+N (leave as is to keep their widths)")
-        yield Input(self.spec0, id="steps", compact=True)
-
-    def _values(self) -> tuple[float, float, tuple[StepRange, ...], bool]:
-        from wsfleet import scaling
-
-        high = connections(self.query_one("#high", Input).value, "the high threshold")
-        low = connections(self.query_one("#low", Input).value, "the low threshold")
-        if low >= high:
-            raise FormError(f"the low threshold {fmt_int(low)} must be below the high threshold {fmt_int(high)}, or the group scales in and out at once.")
-        spec = self.query_one("#steps", Input).value.strip()
-        steps_given = spec != self.spec0
-        if steps_given:
-            if not spec:
-                raise FormError("the steps are empty; give them like 22000:25000:+2,25000:30000:+2,30000::+3.")
-            try:
-                steps = scaling.parse_steps_spec(spec)
-            except ConfigError as exc:
-                raise FormError(exc.message.replace("--steps", "the steps", 1)) from None
-        else:
-            steps = scaling.shift_steps(self.high0, high, self.steps0)
-        problems = scaling.validate_steps(high, steps)
-        if problems:
-            raise FormError(f"steps: {problems[0]}")
-        return high, low, tuple(steps), steps_given
-
-    def live(self) -> Text:
-        from wsfleet.scaling import flap_unsafe_sizes, step_for
-
-        s = self.styles_map
-        high, low, steps, steps_given = self._values()
-        g = self.status.group
-        t = Text()
-        t.append("steps" + (" (shifted with the threshold)" if not steps_given and high != self.high0 else "") + ": ", style=s[MUTED])
-        t.append(", ".join(fmt_step(x) for x in steps))
-        value, _ = latest(self.status.metric)
-        fires = step_for(value, high, steps) if value is not None else None
-        t.append("\nnow ", style=s[MUTED])
-        t.append(fmt_int(value) if value is not None else "—")
-        t.append(" → " + (f"step {fmt_step(fires)} would fire" if fires else "no step fires"), style=s[ERROR] if fires else s[OK])
-        remove = self.service.fleet.scale_in.remove
-        unsafe = flap_unsafe_sizes(low, high, g.min_size, g.max_size, remove=remove)
-        if unsafe:
-            from wsfleet.tui.widgets.panels import _ranges
-
-            worst = max(unsafe, key=lambda n: low * n / max(n - remove, 1))
-            t.append(f"\n↯ flap: at n = {_ranges(unsafe)} removing {remove} at {fmt_int(low)} leaves up to {fmt_int(low * worst / max(worst - remove, 1))} each, ≥ {fmt_int(high)}.", style=s[ERROR])
-        else:
-            t.append(f"\nflap-safe: removing {remove} at {fmt_int(low)} stays below {fmt_int(high)} for {g.min_size}..{g.max_size} instances.", style=s[OK])
-        t.append_text(self._what_if(high, low, steps))
-        return t
-
-    def _what_if(self, high: float, low: float, steps: tuple[StepRange, ...]) -> Text:
-        """The chart window's history replayed through the current and the proposed settings."""
-        from dataclasses import replace
-
-        from wsfleet import whatif
-
-        s = self.styles_map
-        series = self.status.metric
-        if series is None or not any(v is not None for v in series.values):
-            return Text("\nwhat-if: no metric history in this window to replay yet.", style=s[MUTED])
-        fleet, g = self.service.fleet, self.status.group
-        try:
-            base = whatif.WhatIfConfig.from_fleet(fleet, min_size=g.min_size, max_size=g.max_size)
-            current = replace(
-                base,
-                scale_out=replace(base.scale_out, threshold=self.high0, steps=self.steps0),
-                scale_in=replace(base.scale_in, threshold=self.low0),
-            )
-            proposed = whatif.propose(current, high=high, low=low, steps=steps)
-            result = whatif.compare(whatif.MetricHistory.from_series(series), current, proposed, initial_instances=g.desired)
-        except (ConfigError, ValueError) as exc:
-            return Text(f"\nwhat-if: cannot replay this window ({exc}).", style=s[MUTED])
-        c, p = result.current, result.proposed
-        minutes = max(1, round(len(series.values) * series.period / 60))  # 361 ten-second points: "60 min"
-        t = Text(f"\nwhat-if, last {minutes} min replayed: ", style=s[MUTED])
-        t.append(f"scale-outs {c.scale_outs} → {p.scale_outs}, scale-ins {c.scale_ins} → {p.scale_ins}, ")
-        t.append(f"flaps {len(c.flaps)} → {len(p.flaps)}", style=s[ERROR] if len(p.flaps) > len(c.flaps) else "")
-        if c.peak_per_instance is not None and p.peak_per_instance is not None:
-            t.append(f", peak {fmt_int(c.peak_per_instance)} → {fmt_int(p.peak_per_instance)}")
-        if c.blocked_at_max or p.blocked_at_max:
-            t.append(f", held at max {c.blocked_at_max} → {p.blocked_at_max} periods", style=s[WARNING])
-        return t
-
-    def request(self) -> Callable[[Any], Any]:
-        high, low, steps, steps_given = self._values()
-        changed_high = high if high != self.high0 else None
-        changed_low = low if low != self.low0 else None
-        changed_steps = steps if steps_given else None
-        if changed_high is None and changed_low is None and changed_steps is None:
-            raise FormError("nothing changed: edit the high or low threshold or the steps first.")
-        return lambda service: service.plan_thresholds(high=changed_high, low=changed_low, steps=changed_steps)
-
-
-# ================================================================================= warm pool
-
-
-class WarmPoolScreen(ActionScreen):
-    DIALOG_TITLE = "Warm pool"
-
-    def form(self) -> ComposeResult:
-        wp = self.status.warm_pool
-        cfg = self.service.fleet.warm_pool
-        min_size = wp.min_size if wp else (cfg.min_size if cfg else 0)
-        max_prep = wp.max_prepared_capacity if wp else (cfg.max_prepared_capacity if cfg else None)
-        state = wp.pool_state if wp else (cfg.pool_state if cfg else "Stopped")
-        reuse = wp.reuse_on_scale_in if wp else (cfg.reuse_on_scale_in if cfg else False)
-        yield Label("Min size (instances kept warm)")
-        yield Input(str(min_size), id="min-size", compact=True)
-        yield Label("Max prepared capacity (blank: up to the group's MaxSize)")
-        yield Input("" if max_prep is None or max_prep < 0 else str(max_prep), id="max-prepared", compact=True)
-        yield Label("Pool state")
-        yield Select([(s, s) for s in POOL_STATES], value=state if state in POOL_STATES else "Stopped", allow_blank=False, id="pool-state", compact=True)
-        yield Tick("reuse instances on scale-in (return them to the pool)", value=bool(reuse), id="reuse", compact=True)
-
-    def _fields(self) -> dict:
-        min_size = whole_number(self.query_one("#min-size", Input).value, "the warm pool min size", minimum=0)
-        max_prep = whole_number(self.query_one("#max-prepared", Input).value, "the max prepared capacity", minimum=0, blank=None)
-        if max_prep is not None and min_size is not None and max_prep < min_size:
-            raise FormError(f"max prepared capacity {max_prep} is below the min size {min_size}; raise it or leave it blank.")
-        return {
-            "min_size": min_size,
-            "max_prepared_capacity": max_prep,
-            "pool_state": self.query_one("#pool-state", Select).value,
-            "reuse_on_scale_in": self.query_one("#reuse", Checkbox).value,
-        }
-
-    def live(self) -> Text:
-        f = self._fields()
-        s = self.styles_map
-        g = self.status.group
-        t = Text()
-        cap = f["max_prepared_capacity"] if f["max_prepared_capacity"] is not None else g.max_size
-        size = warm_pool_size(min_size=f["min_size"], max_prepared=f["max_prepared_capacity"], desired=g.desired, max_size=g.max_size)
-        cap_name = "max prepared" if f["max_prepared_capacity"] is not None else "MaxSize"
-        t.append(f"the pool holds max(min {f['min_size']}, {cap_name} {cap} − desired {g.desired}) = {size} {f['pool_state'].lower()} instance{'s' if size != 1 else ''}", style=s[MUTED])
-        if f["pool_state"] == "Running":
-            t.append("\n⚠ Running warm instances are billed like in-service ones.", style=s[WARNING])
-        return t
-
-    def request(self) -> Callable[[Any], Any]:
-        fields = self._fields()
-        return lambda service: service.plan_warm_pool(**fields)
+def __getattr__(name: str) -> Any:
+    module = _DIALOGS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
