@@ -86,7 +86,7 @@ def bash_script(tmp_path_factory):
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_bash_completes_commands_subcommands_options_and_choices(bash_script):
-    assert _bash_complete(bash_script, ["wsfleet", "re"]) == ["refresh"]
+    assert _bash_complete(bash_script, ["wsfleet", "re"]) == ["refresh", "rebalance"]
     assert _bash_complete(bash_script, ["wsfleet", "refresh", ""]) == ["status", "start", "cancel", "rollback"]
     assert "--cron" in _bash_complete(bash_script, ["wsfleet", "schedule", "put", "x", "--"])
     assert _bash_complete(bash_script, ["wsfleet", "counts", "--source", ""]) == ["ssh", "ssm", "cloudwatch"]
