@@ -22,13 +22,13 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
-from wsfleet.balance import serving
 from wsfleet.errors import WsfleetError
 from wsfleet.model import RESUME_ALARMS_TAG, FleetStatus, InstanceCount
 from wsfleet.tui.messages import CountArrived, StatusFailed, StatusLoaded, SweepDone, SweepFailed
-from wsfleet.tui.view import COLUMNS, FLAG_ERROR, FLAG_OVER
+from wsfleet.tui.screens.dashboard_actions import DashboardActions
+from wsfleet.tui.screens.dashboard_view import PANEL_TITLES, PANELS, WINDOWS, DashboardView, _window_label  # noqa: F401  (re-exported)
 from wsfleet.tui.widgets.balance import BalanceStrip, SkewTrendLine
-from wsfleet.tui.widgets.chart import VIEW_ALARM, VIEW_DISTRIBUTION, ChartData, ChartInfo, ChartPlot
+from wsfleet.tui.widgets.chart import VIEW_ALARM, VIEW_DISTRIBUTION, ChartInfo, ChartPlot
 from wsfleet.tui.widgets.header import FleetHeader
 from wsfleet.tui.widgets.instances import InstanceTable
 from wsfleet.tui.widgets.keybar import KeyBar
@@ -36,9 +36,6 @@ from wsfleet.tui.widgets.panels import ScalingPanel, WarmPoolPanel
 
 MIN_INTERVAL = 1.0  # seconds between the end of one cycle and the start of the next, at least
 FLUSH_INTERVAL = 0.1  # streamed counts are applied to the table at most this often
-WINDOWS = (15, 60, 180, 360, 1440)  # chart windows, minutes
-PANELS = ("instances", "chart", "scaling", "warm_pool")
-PANEL_TITLES = {"instances": "Instances", "chart": "Alarms", "scaling": "Scaling", "warm_pool": "Warm pool"}
 NARROW_WIDTH, NARROW_HEIGHT = 120, 32
 
 
@@ -46,7 +43,9 @@ def unexpected(exc: BaseException) -> str:
     return f"unexpected error: {type(exc).__name__}: {exc} (run with -v and report it)."
 
 
-class DashboardScreen(Screen):
+class DashboardScreen(DashboardView, DashboardActions, Screen):
+    # the view and write actions live in the mixins; @on handlers stay here (Textual collects them
+    # only from classes built by its message-pump metaclass, which plain mixins are not)
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
@@ -181,35 +180,6 @@ class DashboardScreen(Screen):
         else:
             instances.styles.height = "3fr"
             side.styles.height = "2fr"
-
-    def _tabs_text(self) -> str:
-        parts = []
-        for i, name in enumerate(PANELS, 1):
-            label = f" {i} {PANEL_TITLES[name]} "
-            parts.append(f"[reverse bold]{label}[/]" if name == self.panel else f"[@click=screen.panel('{name}')]{label}[/]")
-        return "".join(parts)
-
-    def _titles(self) -> None:
-        table = self.query_one(InstanceTable)
-        sort_label = next(c.label for c in COLUMNS if c.key == table.sort_column).strip() or "flag"
-        title = f"Instances {table.visible_count()}"
-        if len(table.rows_by_id) != table.visible_count():
-            title += f"/{len(table.rows_by_id)}"
-        title += f" · sort {sort_label} {'▼' if table.sort_reverse else '▲'}"
-        if table.filter_text:
-            title += f" · filter “{table.filter_text}”"
-        self.query_one("#instances-panel").border_title = title
-        chart_title = f"Alarm chart · {_window_label(self.window_minutes)}" if self.chart_view == VIEW_ALARM else "Per-instance distribution"
-        self.query_one("#chart-panel").border_title = chart_title
-        self.query_one("#chart-panel").border_subtitle = "c view · [ ] window"
-        self.query_one("#scaling-panel").border_title = "Scaling"
-        self.query_one("#warm-panel").border_title = "Warm pool"
-
-    def _theme_changed(self, _theme: Any) -> None:
-        self.query_one(InstanceTable).set_styles_from_theme()
-        for widget in (self.query_one(ScalingPanel), self.query_one(WarmPoolPanel)):
-            widget.update(widget.build())
-        self.refresh(recompose=False)
 
     # ------------------------------------------------------------------ refresh loop
 
@@ -415,51 +385,6 @@ class DashboardScreen(Screen):
         if event.worker.group == "aws" and self.cycle_running:
             self._end_cycle()
 
-    # ------------------------------------------------------------------ panels
-
-    def _refresh_balance(self) -> None:
-        table = self.query_one(InstanceTable)
-        flags = [j.flag for j in table.judgements.values()]
-        self.query_one(BalanceStrip).update_state(
-            stats=table.stats,
-            over_ceiling=flags.count(FLAG_OVER),
-            not_serving=sum(1 for r in table.rows_by_id.values() if not serving(r)),
-            errors=flags.count(FLAG_ERROR),
-            capacity=self.service.fleet.capacity,
-            max_skew=self.service.fleet.counts.max_skew,
-            group=self.status.group if self.status else None,
-        )
-        self._titles()
-
-    def _refresh_panels(self) -> None:
-        table = self.query_one(InstanceTable)
-        data = ChartData(fleet=self.service.fleet, status=self.status, rows=table.rows_in_order(), window_minutes=self.window_minutes)
-        self.query_one(ChartPlot).set_data(data)
-        self.query_one(ChartInfo).set_data(data, self.chart_view)
-        self.query_one(ScalingPanel).set_data(self.service.fleet, self.status)
-        self.query_one(WarmPoolPanel).set_data(self.status)
-        self._refresh_balance()
-
-    def _tick_header(self) -> None:
-        self.query_one(FleetHeader).refresh()
-
-    def _reset_header(self) -> None:
-        fleet = self.service.fleet
-        self.query_one(FleetHeader).update_state(
-            fleet=fleet.name,
-            account_id=None,
-            account_read=False,
-            region=fleet.region,
-            profile=fleet.profile,
-            source=self.service.source_name,
-            interval=max(float(fleet.counts.interval), self.min_interval),
-            status_at=None,
-            counts_at=None,
-            stale=False,
-            read_only=bool(self.service.read_only),
-            paused=self.paused,
-        )
-
     # ------------------------------------------------------------------ dialogs pause polling
 
     def on_screen_suspend(self) -> None:
@@ -470,7 +395,7 @@ class DashboardScreen(Screen):
         if self.poll_due and self.poll and not self.paused:
             self.start_cycle()
 
-    # ------------------------------------------------------------------ actions: view
+    # ------------------------------------------------------------------ actions: the loop, the filter box
 
     async def action_quit(self) -> None:
         await self.app.action_quit_app()
@@ -496,13 +421,6 @@ class DashboardScreen(Screen):
         elif self.poll and (self.poll_due or not self.cycle_running):
             self.start_cycle()
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        if self.narrow and self.panel != "instances":
-            self.action_panel("instances")
-        box.display = True
-        box.focus()
-
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_one(InstanceTable).set_filter(event.value)
@@ -524,237 +442,11 @@ class DashboardScreen(Screen):
             self.query_one(InstanceTable).focus()
             self._titles()
 
-    def action_sort(self) -> None:
-        table = self.query_one(InstanceTable)
-        keys = [c.key for c in COLUMNS]
-        nxt = keys[(keys.index(table.sort_column) + 1) % len(keys)]
-        table.sort_by(nxt, reverse=nxt in ("connections", "bar", "delta", "error"))
-        self._titles()
-
-    def action_sort_reverse(self) -> None:
-        table = self.query_one(InstanceTable)
-        table.sort_by(table.sort_column, reverse=not table.sort_reverse)
-        self._titles()
-
-    def sort_by(self, column: str) -> None:
-        self.query_one(InstanceTable).sort_by(column)
-        self._titles()
-
     @on(DataTable.HeaderSelected)
     def _header_clicked(self, _event) -> None:
         self._titles()
-
-    def action_chart_view(self) -> None:
-        self.set_chart_view(VIEW_DISTRIBUTION if self.chart_view == VIEW_ALARM else VIEW_ALARM)
-
-    def set_chart_view(self, view: str) -> None:
-        self.chart_view = view
-        self.query_one(ChartPlot).set_view(view)
-        self._refresh_panels()
-        if self.narrow and self.panel != "chart":
-            self.action_panel("chart")
-
-    def action_window(self, step: int) -> None:
-        i = WINDOWS.index(self.window_minutes) if self.window_minutes in WINDOWS else 1
-        j = min(max(i + step, 0), len(WINDOWS) - 1)
-        if j == i:
-            self.app.notify(f"The chart window is already at its {'shortest' if step < 0 else 'longest'} ({_window_label(self.window_minutes)}).", timeout=3)
-            return
-        self.window_minutes = WINDOWS[j]
-        self._titles()
-        self.action_refresh()
-
-    def action_panel(self, name: str) -> None:
-        if name not in PANELS:
-            return
-        self.panel = name
-        self._apply_layout()
-        target = {"instances": "#table", "chart": "#chart-panel", "scaling": "#scaling-panel", "warm_pool": "#warm-panel"}[name]
-        widget = self.query_one(target)
-        if widget.can_focus:
-            widget.focus()
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "panel":
             return True if self.narrow else None
         return True
-
-    # ------------------------------------------------------------------ actions: fleet, export, help
-
-    def action_help(self) -> None:
-        from wsfleet.tui.screens.help import HelpScreen
-
-        self.app.push_screen(HelpScreen(self.live_keymap(), read_only=bool(self.service.read_only)))
-
-    def shown_keys(self) -> list[tuple[str, str, str, str]]:
-        """(key, short description, binding id, action) of the bindings shown in the key line."""
-        live = self._bindings.copy()
-        live.apply_keymap(getattr(self.app, "_keymap", {}))
-        first: dict[str, tuple[str, str, str, str]] = {}
-        for key, bindings in live.key_to_bindings.items():
-            for b in bindings:
-                if b.show and b.id and b.id not in first:
-                    first[b.id] = (self.app.get_key_display(b), b.description, b.id, b.action)
-        order = [b.id for b in self.BINDINGS if b.show]
-        return [first[i] for i in order if i in first]
-
-    def live_keymap(self) -> list[tuple[str, str, str]]:
-        """(keys, description, binding id) for every dashboard binding, with the user's keymap applied."""
-        from wsfleet.tui.keymap import DASHBOARD_BINDINGS
-
-        by_id: dict[str, list[str]] = {}
-        live = self._bindings.copy()
-        live.apply_keymap(getattr(self.app, "_keymap", {}))  # what Screen._binding_chain does per key press
-        for key, bindings in live.key_to_bindings.items():
-            for b in bindings:
-                if b.id:
-                    by_id.setdefault(b.id, []).append(self.app.get_key_display(b))
-        rows = []
-        for binding_id, what in DASHBOARD_BINDINGS.items():
-            keys = by_id.get(binding_id)
-            if keys:
-                rows.append((" ".join(sorted(set(keys))), what, binding_id))
-        return rows
-
-    def action_switch_fleet(self) -> None:
-        from wsfleet.tui.screens.fleets import FleetScreen
-
-        names = self.directory.names()
-        if len(names) < 2:
-            self.app.notify(f"Only one fleet is configured ({names[0]}); add more under [fleets.NAME] in the config.", timeout=5)
-            return
-        fleets = [self.directory.app_config.fleets[n] for n in names]
-        self.app.push_screen(FleetScreen(fleets, current=self.service.fleet.name), self.switch_fleet)
-
-    def switch_fleet(self, name: str | None) -> None:
-        if not name or name == self.service.fleet.name:
-            return
-        try:
-            service = self.directory.service(name)
-        except WsfleetError as exc:  # e.g. its AWS profile is missing: stay on the current fleet
-            self.app.notify(exc.message, title=f"Cannot switch to {name}", severity="error", timeout=8)
-            return
-        self.generation += 1  # results still in flight for the old fleet are dropped on arrival
-        self.workers.cancel_group(self, "sweep")
-        if self.flush_timer is not None:
-            self.flush_timer.stop()
-            self.flush_timer = None
-        if self.next_timer is not None:
-            self.next_timer.stop()
-            self.next_timer = None
-        self.pending = []
-        self.service = service
-        self.status = None
-        self.status_error = None
-        self.sweep_error = None
-        self.sweep_failed_now = False
-        self.counts_at = None
-        self.reported_problems = ()
-        self.cycle_running = False
-        fleet = self.service.fleet
-        self.query_one(InstanceTable).reset(capacity=fleet.capacity, address_kind=fleet.ssh.address, max_skew=fleet.counts.max_skew)
-        self.query_one(SkewTrendLine).update_trend(None)
-        self._reset_header()
-        self._refresh_panels()
-        self.app.notify(f"Switched to fleet {name}.", timeout=3)
-        if self.poll:
-            self.start_cycle()
-
-    def action_export(self) -> None:
-        from wsfleet.tui.export import export_snapshot
-
-        table = self.query_one(InstanceTable)
-        try:
-            json_path, csv_path = export_snapshot(
-                fleet=self.service.fleet,
-                status=self.status,
-                rows=table.rows_in_order(),
-                stats=table.stats,
-                judgements=table.judgements,
-                source=self.service.source_name,
-                account_id=self.status.account_id if self.status else None,
-                counts_at=self.counts_at,
-                now=self.clock(),
-                directory=self.export_dir or Path.cwd(),
-            )
-        except OSError as exc:
-            self.app.notify(f"Could not write the export: {exc.strerror or exc}; start wsfleet from a writable directory.", title="Export failed", severity="error", timeout=8)
-            return
-        self.app.notify(f"Wrote {json_path} and {csv_path.name}.", title="Exported", timeout=8)
-
-    # ------------------------------------------------------------------ actions: writes (modals)
-
-    def _refuse_read_only(self, what: str) -> bool:
-        if self.service.read_only:
-            self.app.notify(f"Read-only: {what} is disabled because wsfleet was started with --read-only; restart without it to change the fleet.", title="Read-only", severity="warning", timeout=6)
-            return True
-        return False
-
-    def _need_status(self, what: str) -> bool:
-        if self.status is None:
-            self.app.notify(f"Wait for the first read of {self.service.fleet.name} before {what}.", severity="warning", timeout=4)
-            return True
-        return False
-
-    def _after_write(self, message: str | None) -> None:
-        if message:
-            self.app.notify(message, title="Applied", timeout=6)
-            self.poll_due = True  # read the change back at once (runs on resume)
-
-    def action_scale_out(self) -> None:
-        self._open_scale("out")
-
-    def action_scale_in(self) -> None:
-        self._open_scale("in")
-
-    def _open_scale(self, op: str) -> None:
-        if self._refuse_read_only("scaling " + op) or self._need_status("scaling " + op):
-            return
-        from wsfleet.tui.screens.actions import ScaleScreen
-
-        table = self.query_one(InstanceTable)
-        self.app.push_screen(ScaleScreen(self.service, self.status, op, self.scale_step, mean=table.stats.mean), self._after_write)
-
-    def action_thresholds(self) -> None:
-        if self._refuse_read_only("changing thresholds") or self._need_status("changing thresholds"):
-            return
-        from wsfleet.tui.screens.actions import ThresholdsScreen
-
-        self.app.push_screen(ThresholdsScreen(self.service, self.status), self._after_write)
-
-    def action_schedule(self) -> None:
-        if self._refuse_read_only("editing scheduled actions") or self._need_status("editing scheduled actions"):
-            return
-        from wsfleet.tui.screens.schedule import ScheduleScreen
-
-        self.app.push_screen(ScheduleScreen(self.service, self.status, self.clock), self._after_write)
-
-    def action_warm_pool(self) -> None:
-        if self._refuse_read_only("changing the warm pool") or self._need_status("changing the warm pool"):
-            return
-        from wsfleet.tui.screens.actions import WarmPoolScreen
-
-        self.app.push_screen(WarmPoolScreen(self.service, self.status), self._after_write)
-
-
-    def action_start_refresh(self) -> None:
-        if self._refuse_read_only("starting an instance refresh") or self._need_status("starting an instance refresh"):
-            return
-        from wsfleet.tui.screens.deploy import RefreshScreen
-
-        table = self.query_one(InstanceTable)
-        self.app.push_screen(RefreshScreen(self.service, self.status, mean=table.stats.mean), self._after_write)
-
-    def action_rebalance(self) -> None:
-        if self._refuse_read_only("rebalancing") or self._need_status("rebalancing"):
-            return
-        from wsfleet.tui.screens.deploy import RebalanceScreen
-
-        table = self.query_one(InstanceTable)
-        counts = {iid: r.connections for iid, r in table.rows_by_id.items() if r.connections is not None}
-        self.app.push_screen(RebalanceScreen(self.service, self.status, counts, target_skew=self.service.fleet.counts.max_skew),
-                             self._after_write)
-
-
-def _window_label(minutes: int) -> str:
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h"
