@@ -132,6 +132,9 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         self._titles()
         self.set_interval(1.0, self._tick_header)
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        # the theme may have been published before this screen subscribed (seen on Python 3.12+):
+        # apply the current one once the first frame is drawn
+        self.call_after_refresh(self._theme_changed, None)
         self._apply_layout()
         if self.poll:
             self.start_cycle()
