@@ -88,3 +88,67 @@ async def test_without_a_heartbeat_no_session_pings(instance):
         assert (await gen.step(sessions=5, leak_fraction=0.0, churn=0.0, targets=targets)).pinged == 0
     finally:
         await gen.close()
+
+
+# ------------------------------------------------------------------------ the load balancer's routing
+
+
+@pytest.fixture
+async def three(tmp_path):
+    keys = DemoKeys.create(tmp_path)
+    insts = [DemoInstance(f"i-0{n}", InstanceSockets.bind(), keys) for n in "abc"]
+    await asyncio.gather(*(i.start() for i in insts))
+    yield insts
+    await asyncio.gather(*(i.stop() for i in insts))
+
+
+async def _settled(insts, gen) -> dict[str, int]:
+    """Each instance's own count, once the servers see what the clients did (bounded)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while True:
+        counts = {i.instance_id: i.connections for i in insts}
+        if counts == {i.instance_id: gen.per_instance().get(i.instance_id, 0) for i in insts} or loop.time() > deadline:
+            return counts
+        await asyncio.sleep(0.01)
+
+
+async def test_round_robin_gives_every_target_an_equal_share_of_new_connections(three):
+    gen = LoadGenerator(max_connections=100, capacity=280)
+    a, b, c = three
+    try:
+        await gen.step(sessions=30, leak_fraction=0.0, churn=0.0, targets={a.instance_id: a.service_port})
+        targets = {i.instance_id: i.service_port for i in three}
+        await gen.step(sessions=60, leak_fraction=0.0, churn=0.0, targets=targets, algorithm="round_robin")
+        assert await _settled(three, gen) == {"i-0a": 40, "i-0b": 10, "i-0c": 10}  # the full one got its share too
+    finally:
+        await gen.close()
+
+
+async def test_least_outstanding_requests_fills_the_emptiest_targets_first(three):
+    gen = LoadGenerator(max_connections=100, capacity=280)
+    a, b, c = three
+    try:
+        await gen.step(sessions=30, leak_fraction=0.0, churn=0.0, targets={a.instance_id: a.service_port})
+        await gen.step(sessions=40, leak_fraction=0.0, churn=0.0, targets={b.instance_id: b.service_port})
+        targets = {i.instance_id: i.service_port for i in three}
+        await gen.step(sessions=64, leak_fraction=0.0, churn=0.0, targets=targets, algorithm="least_outstanding_requests")
+        # water-filling: c rises to b's 10, then both together to 17 (the odd one by id)
+        assert await _settled(three, gen) == {"i-0a": 30, "i-0b": 17, "i-0c": 17}
+    finally:
+        await gen.close()
+
+
+async def test_a_cut_target_s_clients_reconnect_through_the_balancer_to_the_others(three):
+    gen = LoadGenerator(max_connections=100, capacity=280)
+    a, b, c = three
+    try:
+        targets = {i.instance_id: i.service_port for i in three}
+        await gen.step(sessions=30, leak_fraction=0.0, churn=0.0, targets=targets)
+        assert await gen.cut({a.instance_id}) == 10
+        registered = {b.instance_id: b.service_port, c.instance_id: c.service_port}
+        step = await gen.step(sessions=30, leak_fraction=0.0, churn=0.0, targets=registered, algorithm="least_outstanding_requests")
+        assert (step.opened, step.reconnected) == (10, 10)
+        assert await _settled(three, gen) == {"i-0a": 0, "i-0b": 15, "i-0c": 15}
+    finally:
+        await gen.close()

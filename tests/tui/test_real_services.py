@@ -18,11 +18,16 @@ from wsfleet.tui.widgets.header import FleetHeader
 from wsfleet.tui.widgets.instances import InstanceTable
 
 
+LOADED_TIMEOUT = 20  # seconds
+
+
 @pytest.fixture
 def demo():
     from wsfleet.demo.fleet import DemoFleet
 
-    fleet = DemoFleet(scenario="deploy")
+    # the config's per-host SSH timeout (the demo's own is 2 s): the demo's servers, the dashboard
+    # and its SSH client share this process, so on a loaded machine an answer can take seconds
+    fleet = DemoFleet(scenario="deploy", count_timeout=LOADED_TIMEOUT)
     fleet.start()
     try:
         yield fleet
@@ -66,7 +71,8 @@ async def test_the_demo_fleet_fills_the_table_with_real_counts_and_scales_out(de
         await wait_for(pilot, lambda: app.screen.phase == "review", timeout=30, what="the plan from AWS")
         await pilot.press("y")
         await wait_for(pilot, lambda: app.screen is app.dashboard, timeout=30, what="the write and its read-back")
-        applied = next(n.message for n in app._notifications if n.title == "Applied")
+        applied = next((n.message for n in app._notifications if n.title == "Applied"), None)
+        assert applied, [(n.title, n.message) for n in app._notifications]
         old, new = map(int, re.search(r"from (\d+) to (\d+)", applied).groups())
         assert new == old + 1
         assert desired_now(demo) >= new  # the demo's engine may have added more since

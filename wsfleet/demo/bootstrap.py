@@ -1,5 +1,6 @@
 """The demo's AWS account: moto's server in this process, and the group a customer's Terraform
-would have made (VPC, subnet, launch template, Auto Scaling group).
+would have made (VPC, subnets, launch template, an internal ALB with its target group, the Auto
+Scaling group attached to that target group).
 
 wsfleet never creates groups, so this is plain boto3; everything wsfleet *does* manage (alarms,
 policies, warm pool, schedule) is then provisioned by wsfleet's own `provision` code (`provision`).
@@ -23,11 +24,15 @@ from wsfleet.errors import WsfleetError
 ACCOUNT_ID = "123456789012"  # moto's default account
 VPC_CIDR = "127.0.0.0/16"
 SUBNET_CIDR = "127.0.1.0/24"
+SECOND_SUBNET_CIDR = "127.0.2.0/24"  # AWS wants an ALB in two zones; only the group's subnet has instances
 IMAGE_ID = "ami-12c6146b"  # one of moto's bundled AMIs
 RELEASE_IMAGE_ID = "ami-1e749f67"  # another: the image the deploy story's new launch template version names
 LAUNCH_TEMPLATE_VERSION = "1"  # the group names a version, as a careful Terraform does: a refresh can roll back to it
 INSTANCE_TYPE = "t3.micro"
 LAUNCH_TEMPLATE = "demo-chat"
+LOAD_BALANCER = "demo-chat-alb"
+TARGET_GROUP = "demo-chat-tg"
+TARGET_PORT = 8080  # the target group's port; each demo instance really listens on its own (the config's map)
 
 
 class MotoServer:
@@ -67,7 +72,7 @@ def clients(endpoint_url: str, region: str) -> dict[str, Any]:
         session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=region)
         config = Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=20)
         _clients.clear()  # an old demo's endpoint is gone
-        _clients[key] = {name: session.client(name, endpoint_url=endpoint_url, config=config) for name in ("ec2", "autoscaling")}
+        _clients[key] = {name: session.client(name, endpoint_url=endpoint_url, config=config) for name in ("ec2", "autoscaling", "elbv2")}
     return _clients[key]
 
 
@@ -77,13 +82,43 @@ class GroupSetup:
     subnet_id: str
     launch_template: str
     asg: str
+    target_group_arn: str
 
 
-def create_group(endpoint_url: str, region: str, asg: str, *, desired: int, min_size: int, max_size: int) -> GroupSetup:
-    """The VPC, subnet, launch template and Auto Scaling group the demo fleet lives in."""
+def create_group(
+    endpoint_url: str, region: str, asg: str, *, desired: int, min_size: int, max_size: int, deregistration_delay: int = 300
+) -> GroupSetup:
+    """The VPC, subnet, launch template, load balancer and Auto Scaling group the demo fleet lives in."""
     vpc, subnet = create_network(endpoint_url, region)
-    create_asg(endpoint_url, region, asg, subnet, desired=desired, min_size=min_size, max_size=max_size)
-    return GroupSetup(vpc, subnet, LAUNCH_TEMPLATE, asg)
+    target_group = create_load_balancer(endpoint_url, region, vpc, subnet, deregistration_delay=deregistration_delay)
+    create_asg(endpoint_url, region, asg, subnet, desired=desired, min_size=min_size, max_size=max_size, target_groups=[target_group])
+    return GroupSetup(vpc, subnet, LAUNCH_TEMPLATE, asg, target_group)
+
+
+def create_load_balancer(endpoint_url: str, region: str, vpc: str, subnet: str, *, deregistration_delay: int) -> str:
+    """An internal ALB with an HTTP listener forwarding to one target group; returns the target
+    group's ARN. The target group keeps the ALB defaults (round robin, no stickiness, no slow start)
+    but a deregistration delay in the demo's compressed time (AWS's default is 300 s)."""
+    try:
+        ec2, elbv2 = clients(endpoint_url, region)["ec2"], clients(endpoint_url, region)["elbv2"]
+        second = ec2.create_subnet(VpcId=vpc, CidrBlock=SECOND_SUBNET_CIDR, AvailabilityZone=f"{region}b")["Subnet"]["SubnetId"]
+        lb = elbv2.create_load_balancer(Name=LOAD_BALANCER, Subnets=[subnet, second], Type="application", Scheme="internal")
+        lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
+        tg_arn = elbv2.create_target_group(
+            Name=TARGET_GROUP, Protocol="HTTP", Port=TARGET_PORT, VpcId=vpc, TargetType="instance", HealthCheckPath="/"
+        )["TargetGroups"][0]["TargetGroupArn"]
+        elbv2.modify_target_group_attributes(
+            TargetGroupArn=tg_arn,
+            Attributes=[
+                {"Key": "load_balancing.algorithm.type", "Value": "round_robin"},
+                {"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)},
+            ],
+        )
+        elbv2.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
+                              DefaultActions=[{"Type": "forward", "TargetGroupArn": tg_arn}])
+    except Exception as exc:
+        raise WsfleetError(f"the demo could not create its load balancer in moto ({type(exc).__name__}: {exc}).") from exc
+    return tg_arn
 
 
 def create_network(endpoint_url: str, region: str) -> tuple[str, str]:
@@ -101,9 +136,13 @@ def create_network(endpoint_url: str, region: str) -> tuple[str, str]:
     return vpc, subnet
 
 
-def create_asg(endpoint_url: str, region: str, asg: str, subnet: str, *, desired: int, min_size: int, max_size: int) -> None:
+def create_asg(
+    endpoint_url: str, region: str, asg: str, subnet: str, *, desired: int, min_size: int, max_size: int, target_groups: list[str] | None = None
+) -> None:
+    extra = {"TargetGroupARNs": list(target_groups)} if target_groups else {}
     try:
         clients(endpoint_url, region)["autoscaling"].create_auto_scaling_group(
+            **extra,
             AutoScalingGroupName=asg,
             MinSize=min_size,
             MaxSize=max_size,

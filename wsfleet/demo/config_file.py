@@ -64,8 +64,10 @@ def render(
     workdir: Path,
     hosts: Mapping[str, Endpoint],
     schedule_at: datetime,
+    count_timeout: float = 2,
 ) -> str:
-    """The whole config file for the demo fleet (TOML)."""
+    """The whole config file for the demo fleet (TOML). `count_timeout` is the per-host SSH timeout
+    (2 s: loopback answers in milliseconds; a test on a loaded machine asks for more)."""
     prefix = f"fleets.{FLEET_NAME}"
     steps = [{"from": s.lower, "to": s.upper, "add": s.add} if s.upper is not None else {"from": s.lower, "add": s.add} for s in scenario.steps]
     parts = [
@@ -84,7 +86,7 @@ def render(
                 "capacity": scenario.capacity,
             },
         ),
-        _table(f"{prefix}.counts", {"source": "ssh", "interval": 2, "timeout": 2, "concurrency": 50}),
+        _table(f"{prefix}.counts", {"source": "ssh", "interval": 2, "timeout": count_timeout, "concurrency": 50}),
         _table(f"{prefix}.doctor", {"silent_after": timing.silent_after}),
         _table(
             f"{prefix}.ssh",

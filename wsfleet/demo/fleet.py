@@ -13,12 +13,22 @@ removes the temporary directory.
 
 Each engine step produces a `DemoFrame` (also written to `state.json` next to the config, with each
 instance's own count of its connections, for tests and curious users).
+
+The load balancer is the group's target group, read from moto every step (`DemoGroup.balancer`):
+only registered instances receive new connections, routed by the target group's algorithm; a
+deregistered instance (Standby, scaled in, replaced) keeps its connections for the deregistration
+delay, then the demo closes what is left and those clients reconnect through the balancer.
+
+Holding still: while a file named `hold` exists next to the config (or inside `with demo.held():`)
+no engine step runs, so no connection moves and the engine changes nothing; `state.json` then says
+`"state": "held"` with the last step's counts, which is what the servers hold until it is released.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import logging
 import os
@@ -30,18 +40,20 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from wsfleet.demo import bootstrap, moto_extensions
 from wsfleet.demo.config_file import ASG_NAME, FLEET_NAME, REGION, DemoConfigFile, Endpoint, render, write_atomic
 from wsfleet.demo.instances import DemoInstance, DemoKeys, InstanceSockets
 from wsfleet.demo.scenarios import DEFAULT_MAX_CONNECTIONS, MAX_SIZE, MIN_SIZE, SCENARIOS, DemoTiming, Scenario
-from wsfleet.demo.traffic import LoadGenerator
+from wsfleet.demo.traffic import LEAST_OUTSTANDING, ROUND_ROBIN, LoadGenerator
 from wsfleet.errors import UsageError
 
 log = logging.getLogger(__name__)
 
 SETTLE_TIMEOUT = 1.0  # seconds to wait for servers to see what the clients did
+HOLD_FILE = "hold"  # next to the config: while it exists no engine step runs
+HOLD_LIMIT = 120.0  # seconds a hold lasts at most (a forgotten file must not freeze the demo for good)
 _DUMMY_ENV = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",
@@ -139,8 +151,10 @@ class DemoFleet:
         timing: DemoTiming | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         on_frame: Callable[[DemoFrame], None] | None = None,
+        count_timeout: float = 2.0,
     ) -> None:
         self.scenario = _check(scenario, instances, max_connections)
+        self.count_timeout = count_timeout  # the config's per-host SSH timeout
         self.start_instances = instances if instances is not None else self.scenario.start_instances
         self.timing = timing or DemoTiming()
         self.max_connections = max_connections
@@ -174,6 +188,13 @@ class DemoFleet:
         self._t0 = 0.0
         self._traffic: LoadGenerator | None = None
         self._engine: Any = None
+        self._hold_cond = threading.Condition()
+        self._hold_users = 0  # callers inside `held()`
+        self._holding = False  # the loop is holding still now
+        self._hold_ignored = False  # a hold outlived HOLD_LIMIT: ignored until it is released
+        self._last_stable: tuple[float, dict[str, int], dict[str, str]] = (0.0, {}, {})
+        self._draining_seen: set[str] = set()
+        self._algorithm_seen: str | None = None
 
     # =============================================================================== lifecycle
 
@@ -226,12 +247,13 @@ class DemoFleet:
         def render_with(hosts: dict[str, Endpoint]) -> str:
             return render(
                 scenario=self.scenario, timing=self.timing, endpoint_url=self.endpoint_url or "", keys=self._keys,
-                workdir=self.workdir, hosts=hosts, schedule_at=schedule_at,
+                workdir=self.workdir, hosts=hosts, schedule_at=schedule_at, count_timeout=self.count_timeout,
             )
 
         self._config = DemoConfigFile(self.config_path, self._keys, render_with)
         bootstrap.create_group(
-            self.endpoint_url, REGION, ASG_NAME, desired=self.start_instances, min_size=MIN_SIZE, max_size=MAX_SIZE
+            self.endpoint_url, REGION, ASG_NAME, desired=self.start_instances, min_size=MIN_SIZE, max_size=MAX_SIZE,
+            deregistration_delay=self.timing.deregistration_delay,
         )
         moto_extensions.enable(bootstrap.ACCOUNT_ID, REGION)
         # the listener binds each instance's sockets and rewrites the config before the request
@@ -257,6 +279,8 @@ class DemoFleet:
         if self._stopped:
             return
         self._stopped = True
+        with self._hold_cond:
+            self._hold_cond.notify_all()  # a caller waiting in held() gives up: the demo is stopping
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             if self._stop_event is not None:
                 self._loop.call_soon_threadsafe(self._stop_event.set)
@@ -327,6 +351,25 @@ class DemoFleet:
         except queue.Empty:
             return None
 
+    @contextlib.contextmanager
+    def held(self, timeout: float = 30.0) -> Iterator[DemoFrame | None]:
+        """Hold the demo still for the block: no engine step runs, so no connection moves and the
+        engine changes nothing (what another client writes through the API still happens). Yields
+        the last step's frame, whose counts the servers hold throughout. At most HOLD_LIMIT seconds."""
+        with self._hold_cond:
+            self._hold_users += 1
+            try:
+                if not self._hold_cond.wait_for(lambda: self._holding or not self.running, timeout):
+                    raise TimeoutError(f"the demo did not hold still within {timeout:.0f} s (its current step did not end)")
+            except BaseException:
+                self._hold_users -= 1
+                raise
+        try:
+            yield self.latest_frame
+        finally:
+            with self._hold_cond:
+                self._hold_users -= 1
+
     def try_line(self) -> str:
         """A command to run from another terminal against this demo."""
         return f"AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo wsfleet --config {self.config_path} counts"
@@ -369,12 +412,16 @@ class DemoFleet:
                     del self._starting[iid]
                 return
 
-    async def _remove_instances(self) -> int:
-        """Stop the servers of instances that left the group; returns their open connections."""
+    async def _remove_instances(self, balancer: moto_extensions.BalancerView) -> int:
+        """Stop the servers of instances that left the group, once the load balancer has drained
+        them (AWS terminates an instance after its deregistration delay); returns the connections
+        they still held."""
         with self._lock:
             gone, self._removals = self._removals, set()
+            draining = {iid for iid in gone if iid in balancer.draining}
+            self._removals |= draining
         dropped = 0
-        for iid in gone:
+        for iid in gone - draining:
             instance = self._instances.pop(iid, None)
             task = self._starting.pop(iid, None)
             if task is not None:
@@ -401,6 +448,11 @@ class DemoFleet:
         step = 0
         previous_t = -1.0
         while not self._stop_event.is_set():
+            if await self._hold_while_asked():
+                # no burst of catch-up steps after a hold: the next one is due a tick from now
+                step = max(step, int((time.monotonic() - self._t0) / self.timing.tick))
+                if self._stop_event.is_set():
+                    break
             t = time.monotonic() - self._t0
             try:
                 await self._tick(t, previous_t)
@@ -417,6 +469,40 @@ class DemoFleet:
             except asyncio.TimeoutError:
                 pass
 
+    def _hold_asked(self) -> bool:
+        """Whether a hold is asked for now (under `_hold_cond`)."""
+        asked = self._hold_users > 0 or (self.workdir is not None and (self.workdir / HOLD_FILE).exists())
+        if not asked:
+            self._hold_ignored = False
+        return asked and not self._hold_ignored
+
+    async def _hold_while_asked(self) -> bool:
+        """Between two steps: while a hold is asked for, run no step. Returns whether it held."""
+        with self._hold_cond:
+            if not self._hold_asked():
+                return False
+            self._holding = True
+            t, counts, lifecycles = self._last_stable
+            self._write_state("held", t, counts, lifecycles)
+            self._hold_cond.notify_all()
+        deadline = time.monotonic() + HOLD_LIMIT
+        try:
+            while not self._stop_event.is_set():
+                with self._hold_cond:
+                    if time.monotonic() >= deadline and self._hold_asked():
+                        self._hold_ignored = True
+                        self.errors.append(f"the demo was held for {HOLD_LIMIT:.0f} s; it goes on (remove {self.workdir / HOLD_FILE})")
+                    if not self._hold_asked():
+                        return True
+                try:
+                    await asyncio.wait_for(self._stop_event.wait(), 0.05)
+                except asyncio.TimeoutError:
+                    pass
+            return True
+        finally:
+            with self._hold_cond:
+                self._holding = False
+
     async def _aws(self, fn: Callable, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self._aws_pool, fn, *args)
 
@@ -429,18 +515,17 @@ class DemoFleet:
         if sc.deploy_due(previous_t, t):
             events += await self._aws(self._deploy, now)
         await self._wait_started()
-        dropped = await self._remove_instances()
+        balancer = self._group.balancer()
+        dropped = await self._remove_instances(balancer)
         if dropped:
             events.append(f"{dropped} clients dropped by instances leaving the group, reconnecting")
 
         views = {v.id: v for v in self._group.instances()} if self._group else {}
-        targets = {
-            iid: inst.service_port
-            for iid, inst in self._instances.items()
-            if iid in views and views[iid].lifecycle == "InService" and not inst.stopped
-        }
+        events += await self._follow_balancer(balancer, views)
+        targets = self._targets(balancer, views)
         sessions = min(sc.sessions_at(t), self.max_connections)
-        result = await self._traffic.step(sessions=sessions, leak_fraction=sc.leak_fraction, churn=sc.churn, targets=targets)
+        result = await self._traffic.step(sessions=sessions, leak_fraction=sc.leak_fraction, churn=sc.churn, targets=targets,
+                                          algorithm=_routing(balancer.algorithm) if balancer.attached else ROUND_ROBIN)
         if result.leaked:
             events.append(f"{result.leaked} sessions ended without closing their connection")
 
@@ -470,8 +555,46 @@ class DemoFleet:
             connections=dict(sorted(counts.items())),
             refresh=self._refresh_summary(),
         )
-        self._write_state("stable", t, counts, {v.id: v.lifecycle for v in views})
+        lifecycles = {v.id: v.lifecycle for v in views}
+        with self._hold_cond:
+            self._last_stable = (t, counts, lifecycles)
+            self._write_state("stable", t, counts, lifecycles)
         self._publish_frame(frame)
+
+    def _targets(self, balancer: moto_extensions.BalancerView, views: dict[str, Any]) -> dict[str, int]:
+        """Instance id -> service port of the instances the balancer sends new connections to: the
+        target group's registered instances (without a target group: the InService ones)."""
+        running = {iid: inst.service_port for iid, inst in self._instances.items() if not inst.stopped}
+        if balancer.attached:
+            return {iid: port for iid, port in running.items() if iid in balancer.registered}
+        return {iid: port for iid, port in running.items() if iid in views and views[iid].lifecycle == "InService"}
+
+    async def _follow_balancer(self, balancer: moto_extensions.BalancerView, views: dict[str, Any]) -> list[str]:
+        """What the load balancer does to open connections this step: a newly deregistered target
+        keeps them for the deregistration delay; once that is over, the demo closes what an instance
+        still in the group holds (one that left it is stopped by `_remove_instances`), and those
+        clients reconnect through the balancer. Returns event texts."""
+        if not balancer.attached:
+            return []
+        events = []
+        routing = _routing(balancer.algorithm)
+        if balancer.algorithm != self._algorithm_seen:
+            if self._algorithm_seen is not None:
+                events.append(f"load balancer: new connections now routed by {routing.replace('_', ' ')} "
+                              f"(load_balancing.algorithm.type {balancer.algorithm})")
+            self._algorithm_seen = balancer.algorithm
+        held = self._traffic.per_instance()
+        for iid in sorted(set(balancer.draining) - self._draining_seen):
+            events.append(f"{iid} deregistered: its {held.get(iid, 0)} connections stay open for the deregistration delay "
+                          f"({balancer.deregistration_delay:.0f} s)")
+        self._draining_seen = set(balancer.draining)
+        drained = {iid for iid, n in held.items()
+                   if n and iid in views and iid not in balancer.registered and iid not in balancer.draining}
+        if drained:
+            cut = await self._traffic.cut(drained)
+            events.append(f"deregistration delay over for {', '.join(sorted(drained))}: {cut} clients disconnected, "
+                          f"reconnecting through the load balancer ({routing.replace('_', ' ')})")
+        return events
 
     def _deploy(self, now: datetime) -> list[str]:
         """The story's release, as a pipeline makes one: a new launch template version (EC2), then
@@ -553,3 +676,10 @@ class DemoFleet:
                 self.on_frame(frame)
             except Exception as exc:
                 log.debug("on_frame callback failed: %r", exc)
+
+
+def _routing(algorithm: str) -> str:
+    """The demo balancer's routing for a target group's load_balancing.algorithm.type: least
+    outstanding requests, else round robin (weighted random spreads the same way on average; moto
+    stores any text, AWS would refuse it)."""
+    return LEAST_OUTSTANDING if algorithm == LEAST_OUTSTANDING else ROUND_ROBIN

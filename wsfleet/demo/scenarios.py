@@ -32,6 +32,11 @@ class DemoTiming:
     # compressed): well past a live client's longest silence (heartbeat + one tick), so only the
     # `leak` story's abandoned connections pass it
     silent_after: int = 20
+    # the target group's deregistration_delay.timeout_seconds (AWS's default: 300 s): how long a
+    # deregistered instance (Standby, scaled in, replaced) keeps its open connections before the
+    # load balancer closes them and the clients reconnect. Shorter than a cold launch, so a refresh
+    # still moves a replaced instance's clients onto the others, not onto its replacement
+    deregistration_delay: int = 8
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ SCENARIOS: dict[str, Scenario] = {
             load=((0, 520),),
             churn=0.005,
             deploy=Deploy(at=14.0),
-            schedule_min_size=4,
+            schedule_min_size=3,  # what a refresh at MinHealthyPercentage 75 or a rebalance's drain leaves serving
         ),
         Scenario(
             name="flap",

@@ -1,14 +1,22 @@
-"""The demo's users: real WebSocket clients, spread by a round-robin "load balancer".
+"""The demo's users: real WebSocket clients, spread by the demo's load balancer.
 
 Each step brings the open sessions to what the scenario wants: sessions that end close their
-connection (or, in the `leak` story, leave it open for good), new sessions connect to the next
-healthy in-service instance in turn, and clients whose instance went away reconnect elsewhere (the
-seed's drain effect). A live session pings its server every `heartbeat` seconds (as a browser
-keeps a WebSocket alive), so the server's socket sees data both ways (`ss -i` lastrcv/lastsnd);
-a leaked one goes fully silent, like a tab abandoned behind a NAT: no message, no ping, its TCP
-connection still ESTABLISHED. (Its transport still reads, so it notices its instance going away
-and reconnects — silent again — like any other.) Like the seed's target group health check, an instance at its ceiling is
-skipped while any other instance has room; when none has, the balancer sends to all of them.
+connection (or, in the `leak` story, leave it open for good), new sessions connect to an instance
+the balancer picks among the targets it is given (the target group's registered instances), and
+clients whose connection went away reconnect the same way (the seed's drain effect). The balancer
+routes as the target group's `load_balancing.algorithm.type` says: round robin (and weighted
+random, the same on average) hands each new connection to the next target in turn; least
+outstanding requests hands it to the target with the fewest open connections (an open WebSocket
+is an outstanding request for as long as it lasts), so a burst of reconnects fills the emptiest
+targets first. Like the seed's target group health check, a target at its ceiling is skipped while
+any other has room; when none has, the balancer sends to all of them.
+
+A live session pings its server every `heartbeat` seconds (as a browser keeps a WebSocket alive),
+so the server's socket sees data both ways (`ss -i` lastrcv/lastsnd); a leaked one goes fully
+silent, like a tab abandoned behind a NAT: no message, no ping, its TCP connection still
+ESTABLISHED. (Its transport still reads, so it notices its instance going away and reconnects —
+silent again — like any other.) `cut` is the load balancer closing a deregistered target's
+connections once its deregistration delay is over: those clients reconnect in the same step.
 
 Everything is bounded: at most `max_connections` sockets, at most `concurrency` handshakes or
 closes in flight, and every connect has a timeout.
@@ -27,6 +35,8 @@ from websockets.protocol import State
 from wsfleet.demo.instances import LOOPBACK
 
 CONNECT_TIMEOUT = 3.0
+ROUND_ROBIN = "round_robin"
+LEAST_OUTSTANDING = "least_outstanding_requests"
 
 
 @dataclass
@@ -90,9 +100,12 @@ class LoadGenerator:
 
     # ------------------------------------------------------------------------------- stepping
 
-    async def step(self, *, sessions: int, leak_fraction: float, churn: float, targets: Mapping[str, int]) -> TrafficStep:
+    async def step(
+        self, *, sessions: int, leak_fraction: float, churn: float, targets: Mapping[str, int], algorithm: str = ROUND_ROBIN
+    ) -> TrafficStep:
         """Bring the clients to `sessions` active sessions over `targets` (instance id -> service port,
-        the instances the balancer may send to now)."""
+        the instances the balancer may send to now), routed by `algorithm` (the target group's
+        `load_balancing.algorithm.type`; anything but least outstanding requests is round robin)."""
         result = TrafficStep()
         self._drop_closed()
 
@@ -112,7 +125,7 @@ class LoadGenerator:
             plan_leaked = 0
         result.unserved = want_active - plan_active
         if plan_active or plan_leaked:
-            assignments = self._assign(plan_active + plan_leaked, targets)
+            assignments = self._assign(plan_active + plan_leaked, targets, algorithm)
             outcomes = await asyncio.gather(
                 *(self._open(iid, targets[iid], leaked=i < plan_leaked) for i, iid in enumerate(assignments))
             )
@@ -181,7 +194,44 @@ class LoadGenerator:
         await asyncio.gather(*(self._close(c) for c in closing))
         result.closed += len(closing)
 
-    def _assign(self, count: int, targets: Mapping[str, int]) -> list[str]:
+    async def cut(self, instance_ids: set[str] | frozenset[str]) -> int:
+        """Close every client connected to `instance_ids` (the load balancer ending a deregistered
+        target's connections); they reconnect through the balancer in the next `step`. Returns how
+        many were cut."""
+        gone = [c for c in self._clients if c.instance_id in instance_ids]
+        if not gone:
+            return 0
+        ids = {id(c) for c in gone}
+        self._clients = [c for c in self._clients if id(c) not in ids]
+        for c in gone:
+            if c.leaked:
+                self._lost.leaked += 1
+            else:
+                self._lost.active += 1
+        await asyncio.gather(*(self._close(c) for c in gone))
+        return len(gone)
+
+    def _assign(self, count: int, targets: Mapping[str, int], algorithm: str = ROUND_ROBIN) -> list[str]:
+        """Each new connection's target, in order, by `algorithm`; over the targets with room below
+        the ceiling (all of them when none has)."""
+        if algorithm == LEAST_OUTSTANDING:
+            return self._assign_least_outstanding(count, targets)
+        return self._assign_round_robin(count, targets)
+
+    def _assign_least_outstanding(self, count: int, targets: Mapping[str, int]) -> list[str]:
+        """Each to the target with the fewest open connections (ties: by id), counting the ones
+        assigned before it: water-filling."""
+        load = self.per_instance()
+        level = {iid: load.get(iid, 0) for iid in targets}
+        out: list[str] = []
+        for _ in range(count):
+            room = [iid for iid in level if level[iid] < self.capacity] or list(level)
+            choice = min(room, key=lambda iid: (level[iid], iid))
+            level[choice] += 1
+            out.append(choice)
+        return out
+
+    def _assign_round_robin(self, count: int, targets: Mapping[str, int]) -> list[str]:
         """Round-robin over the instances with room below the ceiling (all of them if none has)."""
         load = self.per_instance()
         order = sorted(targets)
