@@ -149,12 +149,14 @@ class DemoInstance:
             self._ws.close()  # close code 1001 "going away" to every client
             await self._ws.wait_closed()
         if self._ssh is not None:
-            self._ssh.close()
-            await self._ssh.wait_closed()
+            self._ssh.close()  # no new logins
+        # the open connections first: since Python 3.12 a server's wait_closed() waits for them
         for conn in list(self._ssh_conns):
             conn.close()
         for conn in list(self._ssh_conns):
             await conn.wait_closed()
+        if self._ssh is not None:
+            await self._ssh.wait_closed()
         if self._commands:  # a closed channel ends its command (stdin EOF); give them a moment
             _, late = await asyncio.wait(list(self._commands), timeout=2.0)
             for task in late:
