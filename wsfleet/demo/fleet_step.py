@@ -1,0 +1,685 @@
+"""`DemoFleet`: the whole embedded demo, started and stopped as one thing.
+
+    with DemoFleet(scenario="spike") as demo:      # or: demo.start() ... demo.stop()
+        run_dashboard(config=demo.config_path, fleet=demo.fleet_name)
+
+`start()` brings up moto's server, creates the group, provisions it through wsfleet's own
+`provision` code, starts one WebSocket + SSH server per instance and the engine, writes the demo's
+config file, and returns (0.8 s of CPU here, after about 0.9 s of importing moto, boto3 and
+asyncssh). Everything then runs in one background thread with its own event loop (servers,
+clients, engine steps) plus one worker thread for AWS calls; the caller's thread stays free for a
+dashboard. `stop()` closes every client and server, stops both threads and moto's server, and
+removes the temporary directory.
+
+Each engine step produces a `DemoFrame` (also written to `state.json` next to the config, with each
+instance's own count of its connections, for tests and curious users).
+
+The load balancer is the group's target group, read from moto every step (`DemoGroup.balancer`):
+only registered instances receive new connections, routed by the target group's algorithm; a
+deregistered instance (Standby, scaled in, replaced) keeps its connections for the deregistration
+delay, then the demo closes what is left and those clients reconnect through the balancer.
+
+Holding still: while a file named `hold` exists next to the config (or inside `with demo.held():`)
+no engine step runs, so no connection moves and the engine changes nothing; `state.json` then says
+`"state": "held"` with the last step's counts, which is what the servers hold until it is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import json
+import logging
+import os
+import queue
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from wsfleet.demo import bootstrap, moto_extensions
+from wsfleet.demo.config_file import ASG_NAME, FLEET_NAME, REGION, DemoConfigFile, Endpoint, render, write_atomic
+from wsfleet.demo.instances import DemoInstance, DemoKeys, InstanceSockets
+from wsfleet.demo.scenarios import DEFAULT_MAX_CONNECTIONS, MAX_SIZE, MIN_SIZE, SCENARIOS, DemoTiming, Scenario
+from wsfleet.demo.traffic import LEAST_OUTSTANDING, ROUND_ROBIN, LoadGenerator
+from wsfleet.errors import UsageError
+
+log = logging.getLogger(__name__)
+
+SETTLE_TIMEOUT = 1.0  # seconds to wait for servers to see what the clients did
+HOLD_FILE = "hold"  # next to the config: while it exists no engine step runs
+HOLD_LIMIT = 120.0  # seconds a hold lasts at most (a forgotten file must not freeze the demo for good)
+_DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    # moto parses ~2 MB of AMI data on its first EC2 call (~0.4 s); the demo's launch template
+    # names one AMI and moto does not check that it exists
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
+_CLEARED_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
+# moto keeps its state per process, not per server: two demos in one process would share one account
+_running_lock = threading.Lock()
+
+
+WORKDIR_PREFIX = "wsfleet-demo-"
+OWNER_FILE = "owner"  # "<pid> <start time>" of the process that made the directory
+
+
+def _process_identity(pid: int | None = None) -> str:
+    pid = pid or os.getpid()
+    try:
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]  # field 22: starttime
+    except (OSError, IndexError):
+        start = "?"
+    return f"{pid} {start}"
+
+
+def remove_stale_workdirs(parent: str | None = None) -> list[Path]:
+    """Remove the temporary directories of demos whose process is gone (killed with SIGKILL, say).
+
+    Only directories made by a demo (they hold an owner file), owned by this user, whose owner
+    process no longer exists (same pid and start time) are removed."""
+    removed = []
+    for path in Path(parent or tempfile.gettempdir()).glob(f"{WORKDIR_PREFIX}*"):
+        try:
+            if not path.is_dir() or path.stat().st_uid != os.getuid():
+                continue
+            pid_text, _, start = (path / OWNER_FILE).read_text().partition(" ")
+            pid = int(pid_text)
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 0)
+            alive = _process_identity(pid) == f"{pid} {start}" or start == "?"
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:
+            alive = True
+        if not alive:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+@dataclass(frozen=True)
+class DemoFrame:
+    """One engine step, as `wsfleet demo --no-ui` prints it."""
+
+    t: float
+    scenario: str
+    desired: int
+    in_service: int
+    warm: int
+    total_connections: int
+    avg_connections: float | None
+    alarms: dict[str, str]
+    event: str | None
+    pending: int = 0
+    sessions: int = 0
+    leaked: int = 0
+    connections: dict[str, int] = field(default_factory=dict)  # instance id -> its servers' own count
+    # the group's running or latest instance refresh: {"id", "status", "percentage_complete"}; None: never had one
+    refresh: dict[str, Any] | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+
+def _check(scenario: str, instances: int | None, max_connections: int) -> Scenario:
+    if scenario not in SCENARIOS:
+        raise UsageError(f"unknown demo scenario {scenario!r}; use one of {', '.join(SCENARIOS)}.")
+    if instances is not None and not (MIN_SIZE <= instances <= MAX_SIZE):
+        raise UsageError(f"--instances {instances} is outside the demo group's {MIN_SIZE}..{MAX_SIZE}; pick a number in that range.")
+    if not 1 <= max_connections <= 8000:
+        raise UsageError(f"the demo holds 1..8000 connections (each is 2 open files here), not {max_connections}.")
+    return SCENARIOS[scenario]
+
+
+class DemoFleet:
+    fleet_name = FLEET_NAME
+
+    def __init__(
+        self,
+        scenario: str = "spike",
+        instances: int | None = None,
+        *,
+        timing: DemoTiming | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        on_frame: Callable[[DemoFrame], None] | None = None,
+        count_timeout: float = 2.0,
+    ) -> None:
+        self.scenario = _check(scenario, instances, max_connections)
+        self.count_timeout = count_timeout  # the config's per-host SSH timeout
+        self.start_instances = instances if instances is not None else self.scenario.start_instances
+        self.timing = timing or DemoTiming()
+        self.max_connections = max_connections
+        self.on_frame = on_frame
+        self.workdir: Path | None = None
+        self.config_path: Path | None = None
+        self.state_path: Path | None = None
+        self.endpoint_url: str | None = None
+        self.latest_frame: DemoFrame | None = None
+        self.errors: list[str] = []  # what went wrong while running (the newest 100)
+        self.warnings: tuple[str, ...] = ()  # what `provision` warned about (the flap story's low threshold)
+        self._frames: queue.Queue[DemoFrame] = queue.Queue(maxsize=1000)
+        self._started = False
+        self._stopped = False
+        self._holds_lock = False
+        self._env_saved: dict[str, str | None] = {}
+        self._moto: bootstrap.MotoServer | None = None
+        self._group: moto_extensions.DemoGroup | None = None
+        self._config: DemoConfigFile | None = None
+        self._keys: DemoKeys | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._aws_pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._run_future: concurrent.futures.Future | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._instances: dict[str, DemoInstance] = {}
+        self._starting: dict[str, asyncio.Task] = {}
+        self._removals: set[str] = set()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._t0 = 0.0
+        self._traffic: LoadGenerator | None = None
+        self._engine: Any = None
+        self._hold_cond = threading.Condition()
+        self._hold_users = 0  # callers inside `held()`
+        self._holding = False  # the loop is holding still now
+        self._hold_ignored = False  # a hold outlived HOLD_LIMIT: ignored until it is released
+        self._last_stable: tuple[float, dict[str, int], dict[str, str]] = (0.0, {}, {})
+        self._draining_seen: set[str] = set()
+        self._algorithm_seen: str | None = None
+
+    # =============================================================================== lifecycle
+
+    def __enter__(self) -> "DemoFleet":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> "DemoFleet":
+        return await asyncio.to_thread(self.start)
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await asyncio.to_thread(self.stop)
+
+    def start(self) -> "DemoFleet":
+        """Bring the demo up; returns once its instances serve and its config file is written."""
+        if self._started:
+            raise RuntimeError("DemoFleet.start() called twice")
+        if not _running_lock.acquire(blocking=False):
+            raise UsageError("a demo fleet is already running in this process; stop it before starting another.")
+        self._started = True
+        self._holds_lock = True
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self._isolate_env()
+        remove_stale_workdirs()
+        self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        (self.workdir / OWNER_FILE).write_text(_process_identity())
+        self.config_path = self.workdir / "wsfleet.toml"
+        self.state_path = self.workdir / "state.json"
+        self._keys = DemoKeys.create(self.workdir)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="wsfleet-demo-loop", daemon=True)
+        self._thread.start()
+        self._aws_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="wsfleet-demo-aws")
+
+        self._moto = bootstrap.MotoServer()
+        self.endpoint_url = self._moto.start()
+        started = datetime.now(timezone.utc)
+        # the scheduled action fires at the first whole minute at least 30 s away
+        schedule_at = (started + timedelta(seconds=90)).replace(second=0, microsecond=0)
+
+        def render_with(hosts: dict[str, Endpoint]) -> str:
+            return render(
+                scenario=self.scenario, timing=self.timing, endpoint_url=self.endpoint_url or "", keys=self._keys,
+                workdir=self.workdir, hosts=hosts, schedule_at=schedule_at, count_timeout=self.count_timeout,
+            )
+
+        self._config = DemoConfigFile(self.config_path, self._keys, render_with)
+        bootstrap.create_group(
+            self.endpoint_url, REGION, ASG_NAME, desired=self.start_instances, min_size=MIN_SIZE, max_size=MAX_SIZE,
+            deregistration_delay=self.timing.deregistration_delay,
+        )
+        moto_extensions.enable(bootstrap.ACCOUNT_ID, REGION)
+        # the listener binds each instance's sockets and rewrites the config before the request
+        # that launched the instance returns; the first call reports the instances it started with
+        self._group = moto_extensions.DemoGroup(bootstrap.ACCOUNT_ID, REGION, ASG_NAME, self._on_group_change)
+
+        from wsfleet.aws.session import AwsSession
+        from wsfleet.config import load_config, select_fleet
+        from wsfleet.demo.engine import ScalingEngine
+
+        fleet = select_fleet(load_config(str(self.config_path)), FLEET_NAME)
+        session = AwsSession(fleet)
+        outcome = bootstrap.provision(session, fleet, self.workdir / "audit.jsonl")
+        self.warnings = tuple(outcome.plan.all_warnings)
+        self._engine = ScalingEngine(session, fleet, self._group, self.timing, started=started)
+        self._call(self._wait_started(), timeout=10)
+        self._t0 = time.monotonic()
+        self._stop_event = asyncio.Event()  # binds to the demo's loop on first use (set from stop())
+        self._run_future = asyncio.run_coroutine_threadsafe(self._run(), self._loop)
+
+    def stop(self) -> None:
+        """Stop everything it started; safe to call more than once, and after a failed start."""
+        if self._stopped:
+            return
+        self._stopped = True
+        with self._hold_cond:
+            self._hold_cond.notify_all()  # a caller waiting in held() gives up: the demo is stopping
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            if self._stop_event is not None:
+                self._loop.call_soon_threadsafe(self._stop_event.set)
+            if self._run_future is not None:
+                try:
+                    self._run_future.result(timeout=15)
+                except Exception as exc:  # already logged by the loop; stopping goes on
+                    log.debug("demo engine ended with %r", exc)
+            try:
+                self._call(self._shutdown_servers(), timeout=15)
+            except Exception as exc:
+                log.debug("closing demo servers: %r", exc)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        if self._loop is not None and not self._loop.is_running():
+            self._loop.close()
+        if self._aws_pool is not None:
+            self._aws_pool.shutdown(wait=True, cancel_futures=True)
+        if self._group is not None:
+            self._group.close()
+        moto_extensions.disable(bootstrap.ACCOUNT_ID, REGION)
+        if self._moto is not None:
+            try:
+                self._moto.reset()
+            except Exception as exc:
+                log.debug("resetting moto: %r", exc)
+            self._moto.stop()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        self._restore_env()
+        if self._holds_lock:
+            self._holds_lock = False
+            _running_lock.release()
+
+    def _isolate_env(self) -> None:
+        # The demo talks only to its own moto: never to a real account, whatever the shell holds.
+        for key in (*_DUMMY_ENV, *_CLEARED_ENV):
+            self._env_saved[key] = os.environ.get(key)
+        for key in _CLEARED_ENV:
+            os.environ.pop(key, None)
+        os.environ.update(_DUMMY_ENV)
+
+    def _restore_env(self) -> None:
+        for key, value in self._env_saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._env_saved.clear()
+
+    def _call(self, coro, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=timeout)
+
+    # ================================================================================ reading
+
+    @property
+    def running(self) -> bool:
+        return self._started and not self._stopped
+
+    def hosts(self) -> dict[str, Endpoint]:
+        """The current instance id -> (ssh port, service port) map (what the config file holds)."""
+        return self._config.hosts() if self._config else {}
+
+    def next_frame(self, timeout: float | None = None) -> DemoFrame | None:
+        """The next engine step's frame, or None when none came within `timeout` seconds."""
+        try:
+            return self._frames.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    @contextlib.contextmanager
+    def held(self, timeout: float = 30.0) -> Iterator[DemoFrame | None]:
+        """Hold the demo still for the block: no engine step runs, so no connection moves and the
+        engine changes nothing (what another client writes through the API still happens). Yields
+        the last step's frame, whose counts the servers hold throughout. At most HOLD_LIMIT seconds."""
+        with self._hold_cond:
+            self._hold_users += 1
+            try:
+                if not self._hold_cond.wait_for(lambda: self._holding or not self.running, timeout):
+                    raise TimeoutError(f"the demo did not hold still within {timeout:.0f} s (its current step did not end)")
+            except BaseException:
+                self._hold_users -= 1
+                raise
+        try:
+            yield self.latest_frame
+        finally:
+            with self._hold_cond:
+                self._hold_users -= 1
+
+    def try_line(self) -> str:
+        """A command to run from another terminal against this demo."""
+        return f"AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo wsfleet --config {self.config_path} counts"
+
+    # ============================================================ instances (listener + loop side)
+
+    def _on_group_change(self, change: moto_extensions.GroupChange) -> None:
+        """Called by moto_extensions (any thread, under its lock) when instances join or leave."""
+        add: dict[str, Endpoint] = {}
+        bound: dict[str, InstanceSockets] = {}
+        for view in change.launched:
+            try:
+                sockets = InstanceSockets.bind()
+            except OSError as exc:
+                self.errors.append(f"{view.id}: could not bind its ports ({exc})")
+                continue
+            bound[view.id] = sockets
+            add[view.id] = Endpoint(sockets.ssh_port, sockets.service_port)
+        with self._lock:
+            self._removals.update(change.removed)
+        self._config.update(add=add, remove=change.removed)
+        if bound and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._start_instances, bound)
+
+    def _start_instances(self, bound: dict[str, InstanceSockets]) -> None:
+        for iid, sockets in bound.items():
+            instance = DemoInstance(iid, sockets, self._keys, silent_after=self.timing.silent_after)
+            self._instances[iid] = instance
+            self._starting[iid] = asyncio.ensure_future(instance.start())
+
+    async def _wait_started(self) -> None:
+        while True:
+            tasks = list(self._starting.values())
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if all(t.done() for t in self._starting.values()):
+                for iid, task in list(self._starting.items()):
+                    if task.exception() is not None:
+                        self.errors.append(f"{iid}: its servers did not start ({task.exception()})")
+                    del self._starting[iid]
+                return
+
+    async def _remove_instances(self, balancer: moto_extensions.BalancerView) -> int:
+        """Stop the servers of instances that left the group, once the load balancer has drained
+        them (AWS terminates an instance after its deregistration delay); returns the connections
+        they still held."""
+        with self._lock:
+            gone, self._removals = self._removals, set()
+            draining = {iid for iid in gone if iid in balancer.draining}
+            self._removals |= draining
+        dropped = 0
+        for iid in gone - draining:
+            instance = self._instances.pop(iid, None)
+            task = self._starting.pop(iid, None)
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
+            if instance is not None:
+                dropped += instance.connections
+                await instance.stop()
+        return dropped
+
+    async def _shutdown_servers(self) -> None:
+        if self._traffic is not None:
+            await self._traffic.close()
+        await self._wait_started()
+        await asyncio.gather(*(i.stop() for i in self._instances.values()), return_exceptions=True)
+        self._instances.clear()
+        loop = asyncio.get_running_loop()
+        await loop.shutdown_asyncgens()
+        await loop.shutdown_default_executor()
+
+    # ===================================================================================== run
+
+    async def _run(self) -> None:
+        self._traffic = LoadGenerator(max_connections=self.max_connections, capacity=self.scenario.capacity, heartbeat=self.timing.heartbeat)
+        step = 0
+        previous_t = -1.0
+        while not self._stop_event.is_set():
+            if await self._hold_while_asked():
+                # no burst of catch-up steps after a hold: the next one is due a tick from now
+                step = max(step, int((time.monotonic() - self._t0) / self.timing.tick))
+                if self._stop_event.is_set():
+                    break
+            t = time.monotonic() - self._t0
+            try:
+                await self._tick(t, previous_t)
+            except Exception as exc:  # one failed step must not end the demo
+                message = f"engine step failed: {type(exc).__name__}: {exc}"
+                log.warning(message, exc_info=log.isEnabledFor(logging.DEBUG))
+                self.errors.append(message)
+                del self.errors[:-100]
+            previous_t = t
+            step += 1
+            delay = self._t0 + step * self.timing.tick - time.monotonic()
+            try:
+                await asyncio.wait_for(self._stop_event.wait(), max(0.0, delay))
+            except asyncio.TimeoutError:
+                pass
+
+    def _hold_asked(self) -> bool:
+        """Whether a hold is asked for now (under `_hold_cond`)."""
+        asked = self._hold_users > 0 or (self.workdir is not None and (self.workdir / HOLD_FILE).exists())
+        if not asked:
+            self._hold_ignored = False
+        return asked and not self._hold_ignored
+
+    async def _hold_while_asked(self) -> bool:
+        """Between two steps: while a hold is asked for, run no step. Returns whether it held."""
+        with self._hold_cond:
+            if not self._hold_asked():
+                return False
+            self._holding = True
+            t, counts, lifecycles = self._last_stable
+            self._write_state("held", t, counts, lifecycles)
+            self._hold_cond.notify_all()
+        deadline = time.monotonic() + HOLD_LIMIT
+        try:
+            while not self._stop_event.is_set():
+                with self._hold_cond:
+                    if time.monotonic() >= deadline and self._hold_asked():
+                        self._hold_ignored = True
+                        self.errors.append(f"the demo was held for {HOLD_LIMIT:.0f} s; it goes on (remove {self.workdir / HOLD_FILE})")
+                    if not self._hold_asked():
+                        return True
+                try:
+                    await asyncio.wait_for(self._stop_event.wait(), 0.05)
+                except asyncio.TimeoutError:
+                    pass
+            return True
+        finally:
+            with self._hold_cond:
+                self._holding = False
+
+    async def _aws(self, fn: Callable, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._aws_pool, fn, *args)
+
+    async def _tick(self, t: float, previous_t: float) -> None:
+        now = datetime.now(timezone.utc)
+        sc = self.scenario
+        self._write_state("changing", t, {})
+        events: list[str] = []
+        events += await self._aws(self._engine.advance, now)
+        if sc.deploy_due(previous_t, t):
+            events += await self._aws(self._deploy, now)
+        await self._wait_started()
+        balancer = self._group.balancer()
+        dropped = await self._remove_instances(balancer)
+        if dropped:
+            events.append(f"{dropped} clients dropped by instances leaving the group, reconnecting")
+
+        views = {v.id: v for v in self._group.instances()} if self._group else {}
+        events += await self._follow_balancer(balancer, views)
+        targets = self._targets(balancer, views)
+        sessions = min(sc.sessions_at(t), self.max_connections)
+        result = await self._traffic.step(sessions=sessions, leak_fraction=sc.leak_fraction, churn=sc.churn, targets=targets,
+                                          algorithm=_routing(balancer.algorithm) if balancer.attached else ROUND_ROBIN)
+        if result.leaked:
+            events.append(f"{result.leaked} sessions ended without closing their connection")
+
+        counts = await self._settle()
+        in_service = {iid: counts.get(iid, 0) for iid in targets}
+        average = await self._aws(self._engine.publish, now, in_service)
+        events += await self._aws(self._engine.evaluate, now)
+
+        min_size, max_size, desired = self._group.capacity()
+        views = self._group.instances()
+        frame = DemoFrame(
+            t=round(t, 1),
+            scenario=sc.name,
+            desired=desired,
+            in_service=sum(1 for v in views if v.lifecycle == "InService"),
+            warm=len(self._group.warm_instances()),
+            total_connections=sum(counts.values()),
+            avg_connections=None if average is None else round(average, 1),
+            alarms={
+                "high": self._engine.state.alarm_states.get(self._engine.fleet.high_alarm_name, "INSUFFICIENT_DATA"),
+                "low": self._engine.state.alarm_states.get(self._engine.fleet.low_alarm_name, "INSUFFICIENT_DATA"),
+            },
+            event="; ".join(events) or None,
+            pending=sum(1 for v in views if v.lifecycle.startswith("Pending")),
+            sessions=self._traffic.active_sessions,
+            leaked=self._traffic.leaked_connections,
+            connections=dict(sorted(counts.items())),
+            refresh=self._refresh_summary(),
+        )
+        lifecycles = {v.id: v.lifecycle for v in views}
+        with self._hold_cond:
+            self._last_stable = (t, counts, lifecycles)
+            self._write_state("stable", t, counts, lifecycles)
+        self._publish_frame(frame)
+
+    def _targets(self, balancer: moto_extensions.BalancerView, views: dict[str, Any]) -> dict[str, int]:
+        """Instance id -> service port of the instances the balancer sends new connections to: the
+        target group's registered instances (without a target group: the InService ones)."""
+        running = {iid: inst.service_port for iid, inst in self._instances.items() if not inst.stopped}
+        if balancer.attached:
+            return {iid: port for iid, port in running.items() if iid in balancer.registered}
+        return {iid: port for iid, port in running.items() if iid in views and views[iid].lifecycle == "InService"}
+
+    async def _follow_balancer(self, balancer: moto_extensions.BalancerView, views: dict[str, Any]) -> list[str]:
+        """What the load balancer does to open connections this step: a newly deregistered target
+        keeps them for the deregistration delay; once that is over, the demo closes what an instance
+        still in the group holds (one that left it is stopped by `_remove_instances`), and those
+        clients reconnect through the balancer. Returns event texts."""
+        if not balancer.attached:
+            return []
+        events = []
+        routing = _routing(balancer.algorithm)
+        if balancer.algorithm != self._algorithm_seen:
+            if self._algorithm_seen is not None:
+                events.append(f"load balancer: new connections now routed by {routing.replace('_', ' ')} "
+                              f"(load_balancing.algorithm.type {balancer.algorithm})")
+            self._algorithm_seen = balancer.algorithm
+        held = self._traffic.per_instance()
+        for iid in sorted(set(balancer.draining) - self._draining_seen):
+            events.append(f"{iid} deregistered: its {held.get(iid, 0)} connections stay open for the deregistration delay "
+                          f"({balancer.deregistration_delay:.0f} s)")
+        self._draining_seen = set(balancer.draining)
+        drained = {iid for iid, n in held.items()
+                   if n and iid in views and iid not in balancer.registered and iid not in balancer.draining}
+        if drained:
+            cut = await self._traffic.cut(drained)
+            events.append(f"deregistration delay over for {', '.join(sorted(drained))}: {cut} clients disconnected, "
+                          f"reconnecting through the load balancer ({routing.replace('_', ' ')})")
+        return events
+
+    def _deploy(self, now: datetime) -> list[str]:
+        """The story's release, as a pipeline makes one: a new launch template version (EC2), then
+        an instance refresh to it (Auto Scaling), both through the AWS API. The engine carries the
+        refresh out; the replaced instances' clients reconnect through the balancer."""
+        from wsfleet.aws.errors import aws_errors
+
+        plan = self.scenario.deploy
+        session = self._engine.session
+        with aws_errors(f"creating a new version of launch template {bootstrap.LAUNCH_TEMPLATE}"):
+            created = session.client("ec2").create_launch_template_version(
+                LaunchTemplateName=bootstrap.LAUNCH_TEMPLATE,
+                SourceVersion="$Latest",
+                VersionDescription=f"demo release {now:%H:%M:%S}",
+                LaunchTemplateData={"ImageId": bootstrap.RELEASE_IMAGE_ID},
+            )
+        version = str(created["LaunchTemplateVersion"]["VersionNumber"])
+        with aws_errors(f"starting an instance refresh of {ASG_NAME}"):
+            refresh_id = session.client("autoscaling").start_instance_refresh(
+                AutoScalingGroupName=ASG_NAME,
+                Strategy="Rolling",
+                DesiredConfiguration={"LaunchTemplate": {"LaunchTemplateName": bootstrap.LAUNCH_TEMPLATE, "Version": version}},
+                Preferences={"MinHealthyPercentage": plan.min_healthy, "InstanceWarmup": plan.warmup, "SkipMatching": False},
+            )["InstanceRefreshId"]
+        return [
+            f"deploy: launch template version {version}; instance refresh {refresh_id[:8]} started "
+            f"(MinHealthyPercentage {plan.min_healthy}, InstanceWarmup {plan.warmup} s)"
+        ]
+
+    def _refresh_summary(self) -> dict[str, Any] | None:
+        refresh = self._group.latest_refresh() if self._group else None
+        if refresh is None:
+            return None
+        return {"id": refresh.id, "status": refresh.status, "percentage_complete": refresh.percentage_complete}
+
+    async def _settle(self) -> dict[str, int]:
+        """Each instance's own count, once its server agrees with what the clients did."""
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while True:
+            expected = self._traffic.per_instance()
+            counts = {iid: inst.connections for iid, inst in self._instances.items() if not inst.stopped}
+            if all(counts[iid] == expected.get(iid, 0) for iid in counts) or time.monotonic() > deadline:
+                return counts
+            await asyncio.sleep(0.01)
+
+    def _write_state(self, state: str, t: float, counts: dict[str, int], lifecycles: dict[str, str] | None = None) -> None:
+        if state == "changing":
+            self._generation += 1
+        hosts = self.hosts()
+        body = {
+            "generation": self._generation,
+            "state": state,  # "changing" while connections move; "stable" until the next step starts
+            "t": round(t, 1),
+            "instances": {
+                iid: {
+                    "connections": n,
+                    "lifecycle": (lifecycles or {}).get(iid),
+                    "ssh_port": hosts[iid].ssh_port if iid in hosts else None,
+                    "service_port": hosts[iid].service_port if iid in hosts else None,
+                }
+                for iid, n in sorted(counts.items())
+            },
+        }
+        write_atomic(self.state_path, json.dumps(body, indent=1))
+
+    def _publish_frame(self, frame: DemoFrame) -> None:
+        self.latest_frame = frame
+        while True:
+            try:
+                self._frames.put_nowait(frame)
+                break
+            except queue.Full:  # nobody reads frames (a dashboard reads AWS and SSH): keep the newest
+                try:
+                    self._frames.get_nowait()
+                except queue.Empty:
+                    pass
+        if self.on_frame is not None:
+            try:
+                self.on_frame(frame)
+            except Exception as exc:
+                log.debug("on_frame callback failed: %r", exc)
+
+
+def _routing(algorithm: str) -> str:
+    """The demo balancer's routing for a target group's load_balancing.algorithm.type: least
+    outstanding requests, else round robin (weighted random spreads the same way on average; moto
+    stores any text, AWS would refuse it)."""
+    return LEAST_OUTSTANDING if algorithm == LEAST_OUTSTANDING else ROUND_ROBIN
