@@ -24,7 +24,7 @@ from wsfleet.demo.moto_extensions._state import _LOCK, _extras, _is_demo, _is_de
 # Standby instance registered, registers Pending and Standby members on every capacity change,
 # never deregisters a scaled-in one, and has no timer: `unused` at once after DeregisterTargets,
 # `draining` for ever after a termination. For the demo's account and region this section does what
-# AWS does; the demo's load balancer (`fleet.py`, `traffic.py`) reads the result (`DemoGroup.balancer`).
+# AWS does; the demo's load balancer (`fleet_step.py`, `traffic.py`) reads the result (`DemoGroup.balancer`).
 
 DEFAULT_DEREGISTRATION_DELAY = 300  # seconds: the target group attribute's default
 
