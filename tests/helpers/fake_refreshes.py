@@ -1,6 +1,6 @@
 """Instance refreshes for tests on stock moto, which has none: before-call handlers on one boto3
 client answer DescribeInstanceRefreshes, Start, Cancel and Rollback from a list kept here, with
-AWS's error codes. The demo's own implementation (wsfleet/demo/moto_extensions.py) is tested
+AWS's error codes. The demo's own implementation (wsfleet/demo/moto_extensions/) is tested
 through the demo; this stand-in lets the write path's tests run on in-process moto."""
 
 from __future__ import annotations
