@@ -22,8 +22,11 @@ Timing: cold launches take 4 s and the deregistration delay is 2 s while the sto
 story's order: a replaced instance's clients reconnect before its replacement serves), so the
 refresh takes about a minute; the drains then run with the demo's own delay of 8 s, set on the
 target group through the API as an operator would (the demo re-reads it every step). The config's
-per-host SSH timeout is 20 s: on a loaded machine a count is slow, never a timeout. Every wait is a
-condition with a deadline; none is a sleep that hopes.
+per-host SSH timeout is 20 s: on a loaded machine a count is slow, never a timeout. Between tests
+the demo holds still (`DemoFleet.held`) and each test puts the routing back to round robin, so
+every test finds the story's imbalance however long the others took (the story's churn, routed by
+least outstanding requests, would even it out within minutes). Every wait is a condition with a
+deadline; none is a sleep that hopes.
 
 Tolerance: after each drain, every other instance's count is within max(5, 10 %) of its projection.
 The drained connections land exactly as projected (the balancer routes them one by one, as the
@@ -43,6 +46,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 
 import pytest
@@ -103,6 +107,13 @@ class Deployed:
     demo: DemoFleet
     log: FrameLog
     target_group: str
+    _hold: ExitStack = field(default_factory=ExitStack)
+
+    def hold(self) -> None:
+        self._hold.enter_context(self.demo.held())
+
+    def release(self) -> None:
+        self._hold.close()
 
     def aws(self, service: str, *args: str) -> dict:
         out = subprocess.run(
@@ -166,55 +177,70 @@ def deployed():
         assert world.group()["TargetGroupARNs"] == [world.target_group]
         world.set_attribute("deregistration_delay.timeout_seconds", str(DRAIN_DELAY))
         world.wait_steady()
+        world.hold()
         yield world
+        world.release()
         assert not [e for e in demo.errors if "engine step failed" in e], demo.errors
+
+
+@pytest.fixture
+def live(deployed):
+    """The deployed demo, running for the test and held still (round robin) before and after it."""
+    deployed.release()
+    try:
+        yield deployed
+    finally:
+        deployed.set_attribute("load_balancing.algorithm.type", "round_robin")
+        deployed.set_attribute("deregistration_delay.timeout_seconds", str(DRAIN_DELAY))
+        deployed.wait_steady()
+        deployed.hold()
 
 
 def _stderr_lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-def test_round_robin_is_refused_because_the_drained_clients_would_pile_onto_the_next_hottest(deployed):
-    states = deployed.wait_steady()
-    audit_before = len(deployed.audit())
-    assert deployed.algorithm() == "round_robin"
-    out = deployed.wsfleet("rebalance", "--yes")
+def test_round_robin_is_refused_because_the_drained_clients_would_pile_onto_the_next_hottest(live):
+    states = live.wait_steady()
+    audit_before = len(live.audit())
+    assert live.algorithm() == "round_robin"
+    out = live.wsfleet("rebalance", "--yes")
     assert out.returncode == 2, (out.stdout, out.stderr)
     (line,) = _stderr_lines(out.stderr)
     assert "would not lower the skew" in line and "under round robin" in line and "--switch-algorithm" in line, line
     assert "Traceback" not in out.stderr
     # nothing written: no audit line, the group and the routing as they were
-    assert len(deployed.audit()) == audit_before
-    assert deployed.lifecycles() == states and deployed.group()["DesiredCapacity"] == 4
-    assert deployed.algorithm() == "round_robin"
+    assert len(live.audit()) == audit_before
+    assert live.lifecycles() == states and live.group()["DesiredCapacity"] == 4
+    assert live.algorithm() == "round_robin"
 
 
-def test_read_only_refuses_the_switch_and_the_first_drain_and_changes_nothing(deployed):
-    states = deployed.wait_steady()
-    audit_before = len(deployed.audit())
-    out = deployed.wsfleet("--read-only", "rebalance", "--yes", "--switch-algorithm")
+def test_read_only_refuses_the_switch_and_the_first_drain_and_changes_nothing(live):
+    states = live.wait_steady()
+    audit_before = len(live.audit())
+    out = live.wsfleet("--read-only", "rebalance", "--yes", "--switch-algorithm")
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "--read-only is set" in out.stderr and "Nothing was changed" in out.stderr
-    assert deployed.algorithm() == "round_robin"
+    assert live.algorithm() == "round_robin"
 
     # with least outstanding requests already set (through the API), the first drain is refused
-    deployed.set_attribute("load_balancing.algorithm.type", "least_outstanding_requests")
-    out = deployed.wsfleet("--read-only", "rebalance", "--yes")
+    live.set_attribute("load_balancing.algorithm.type", "least_outstanding_requests")
+    out = live.wsfleet("--read-only", "rebalance", "--yes")
     assert out.returncode == 2, (out.stdout, out.stderr)
     assert "Drain " in out.stdout  # the plan was shown
     assert "--read-only is set" in out.stderr and "Standby" in out.stderr
-    assert deployed.lifecycles() == states and deployed.group()["DesiredCapacity"] == 4
-    new = deployed.audit()[audit_before:]
+    assert live.lifecycles() == states and live.group()["DesiredCapacity"] == 4
+    new = live.audit()[audit_before:]
     assert [(e["action"], e["result"]) for e in new] == [("rebalance algorithm", "refused"), ("rebalance drain", "refused")]
 
 
-def test_ctrl_c_in_a_drain_brings_the_instance_back_with_its_connections(deployed):
-    deployed.wait_steady()
+def test_ctrl_c_in_a_drain_brings_the_instance_back_with_its_connections(live):
+    live.wait_steady()
     # a long delay: Ctrl-C surely lands while the instance drains (the CLI stops within a poll)
-    deployed.set_attribute("deregistration_delay.timeout_seconds", "90")
+    live.set_attribute("deregistration_delay.timeout_seconds", "90")
     try:
-        audit_before = len(deployed.audit())
-        proc = subprocess.Popen([sys.executable, "-m", "wsfleet", "--config", str(deployed.demo.config_path), "rebalance", "--yes",
+        audit_before = len(live.audit())
+        proc = subprocess.Popen([sys.executable, "-m", "wsfleet", "--config", str(live.demo.config_path), "rebalance", "--yes",
                                  "--switch-algorithm"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
         started, lines = None, []
         try:
@@ -234,28 +260,28 @@ def test_ctrl_c_in_a_drain_brings_the_instance_back_with_its_connections(deploye
         assert "stopped on request" in rest_err
         drained, held = started.group(1), int(started.group(2))
 
-        group = deployed.group()
+        group = live.group()
         assert {i["LifecycleState"] for i in group["Instances"]} == {"InService"} and group["DesiredCapacity"] == 4
-        new = deployed.audit()[audit_before:]
+        new = live.audit()[audit_before:]
         writes = [(e["action"], e["result"]) for e in new if e["action"] != "rebalance algorithm"]
         assert writes == [("rebalance drain", "applied"), ("rebalance return", "applied")], new
         assert all(drained in json.dumps(e["after"]) for e in new if e["action"] != "rebalance algorithm")
 
         # registered again while draining: the load balancer kept its connections (churn aside)
-        frame = deployed.log.wait(lambda f: True, 30, after=len(deployed.log))
+        frame = live.log.wait(lambda f: True, 30, after=len(live.log))
         assert abs(frame.connections[drained] - held) <= tolerance(held), (drained, held, frame.connections)
     finally:
-        deployed.set_attribute("deregistration_delay.timeout_seconds", str(DRAIN_DELAY))
+        live.set_attribute("deregistration_delay.timeout_seconds", str(DRAIN_DELAY))
 
 
-def test_rebalance_with_least_outstanding_requests_brings_the_skew_down_as_projected(deployed):
-    deployed.wait_steady()
-    audit_before = len(deployed.audit())
-    switch = deployed.algorithm() != "least_outstanding_requests"
-    first = len(deployed.log)
-    before = deployed.serving_counts(deployed.log.wait(lambda f: True, 30, after=first))
+def test_rebalance_with_least_outstanding_requests_brings_the_skew_down_as_projected(live):
+    live.wait_steady()
+    audit_before = len(live.audit())
+    switch = live.algorithm() != "least_outstanding_requests"
+    first = len(live.log)
+    before = live.serving_counts(live.log.wait(lambda f: True, 30, after=first))
 
-    out = deployed.wsfleet("rebalance", "--yes", "--switch-algorithm", timeout=300)
+    out = live.wsfleet("rebalance", "--yes", "--switch-algorithm", timeout=300)
     assert out.returncode == 0, (out.stdout, out.stderr)
     projected_skew = float(re.search(r"skew [\d.]+ → ([\d.]+) projected", out.stdout).group(1))
     drains = [(m.group(1), int(m.group(2)), dict((i, int(n)) for i, n in re.findall(r"(i-[0-9a-f]+) (\d+)", m.group(3))))
@@ -266,7 +292,7 @@ def test_rebalance_with_least_outstanding_requests_brings_the_skew_down_as_proje
     # drained instance's connections (its clients reconnected in that same step)
     report = []
     for instance, held, projected in drains:
-        cut = deployed.log.wait(lambda f, i=instance: f"deregistration delay over for {i}" in (f.event or ""), 5, after=first)
+        cut = live.log.wait(lambda f, i=instance: f"deregistration delay over for {i}" in (f.event or ""), 5, after=first)
         measured = {iid: cut.connections[iid] for iid in projected}
         report.append((instance, held, projected, measured))
         off = {iid: measured[iid] - projected[iid] for iid in projected if abs(measured[iid] - projected[iid]) > tolerance(projected[iid])}
@@ -275,17 +301,17 @@ def test_rebalance_with_least_outstanding_requests_brings_the_skew_down_as_proje
     print("projection vs measured:", *report, sep="\n  ")
 
     # the skew came down, to what the plan projected (the last drained instance is back, nearly empty)
-    final = deployed.serving_counts(deployed.log.wait(lambda f: True, 30, after=len(deployed.log)))
+    final = live.serving_counts(live.log.wait(lambda f: True, 30, after=len(live.log)))
     assert set(final) == set(before)
     # how far it comes down depends on how uneven the deploy left the fleet (it varies with the
     # machine's speed); what it comes down to is the plan's projection
     assert drain.skew(final) < drain.skew(before), (before, final)
     assert drain.skew(final) <= projected_skew + 0.1, (projected_skew, final)
 
-    group = deployed.group()
+    group = live.group()
     assert {i["LifecycleState"] for i in group["Instances"]} == {"InService"} and group["DesiredCapacity"] == 4
-    assert deployed.algorithm() == "least_outstanding_requests"
-    new = deployed.audit()[audit_before:]
+    assert live.algorithm() == "least_outstanding_requests"
+    new = live.audit()[audit_before:]
     expected = [("rebalance algorithm", "applied")] if switch else []
     for _ in drains:
         expected += [("rebalance drain", "applied"), ("rebalance return", "applied")]

@@ -77,31 +77,32 @@ def test_enter_standby_deregisters_the_instance_and_exit_standby_registers_it_ag
 
 
 def test_a_deregistered_target_drains_for_the_delay_then_is_gone(world):
-    arn = _target_group(world, delay=1)
+    delay = 1.0
+    arn = _target_group(world, delay=int(delay))
     ids = _ids(world)
-    entered = time.monotonic()
+    asked = time.monotonic()  # the drain ends at least `delay` after this, however slow the call
     world.asg.enter_standby(AutoScalingGroupName=world.name, InstanceIds=[ids[0]], ShouldDecrementDesiredCapacity=True)
-    view = world.group.balancer()
-    assert view.deregistration_delay == 1.0 and 0 < view.draining[ids[0]] <= 1.0
-    deadline = time.monotonic() + 10
-    while _health(world, arn, ids[0])[ids[0]] == "draining":
-        assert time.monotonic() < deadline, "the target never finished draining"
+    assert world.group.balancer().deregistration_delay == delay
+    deadline = asked + 15
+    while True:
+        state = _health(world, arn, ids[0])[ids[0]]
+        answered = time.monotonic()
+        if answered < asked + delay:
+            assert state == "draining"  # answered before the delay could have ended
+        if state != "draining":
+            break
+        assert answered < deadline, "the target never finished draining"
         time.sleep(0.05)
-    assert time.monotonic() - entered >= 0.9
-    assert _health(world, arn, ids[0]) == {ids[0]: "unused"}
+    assert state == "unused" and answered >= asked + delay
     assert ids[0] not in _health(world, arn) and world.group.balancer().draining == {}
 
 
 def test_a_terminated_instance_drains_too(world):
-    arn = _target_group(world, delay=1)
+    arn = _target_group(world, delay=60)
     victim = _ids(world)[0]
     world.group.terminate_instances([victim], "At now an instance was taken out of service in response to an instance refresh.")
     assert _health(world, arn, victim) == {victim: "draining"}
-    deadline = time.monotonic() + 10
-    while _health(world, arn, victim)[victim] == "draining":
-        assert time.monotonic() < deadline, "the terminated target never finished draining"
-        time.sleep(0.05)
-    assert _health(world, arn, victim) == {victim: "unused"}
+    assert 0 < world.group.balancer().draining[victim] <= 60  # seconds left, ending as a Standby drain does
 
 
 def test_only_in_service_instances_are_registered(world):

@@ -105,7 +105,7 @@ async def three(tmp_path):
 async def _settled(insts, gen) -> dict[str, int]:
     """Each instance's own count, once the servers see what the clients did (bounded)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5
+    deadline = loop.time() + 15
     while True:
         counts = {i.instance_id: i.connections for i in insts}
         if counts == {i.instance_id: gen.per_instance().get(i.instance_id, 0) for i in insts} or loop.time() > deadline:
