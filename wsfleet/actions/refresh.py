@@ -248,7 +248,7 @@ def plan_refresh_start(session: Any, fleet: FleetConfig, request: RefreshRequest
             changes.append(Change(
                 "scaling processes", fleet.asg, "update", before, after,
                 warnings=(f"The alarms stop scaling {fleet.asg} until the refresh ends; wsfleet resumes "
-                          f"{aws_refresh.ALARM_NOTIFICATION} when it sees the refresh finished (dashboard, refresh status, check --wait).",),
+                          f"{aws_refresh.ALARM_NOTIFICATION} when it sees the refresh finished (the dashboard, refresh status).",),
                 write=SuspendProcesses(fleet.asg, (aws_refresh.ALARM_NOTIFICATION,)),
                 undo=ResumeProcesses(fleet.asg, (aws_refresh.ALARM_NOTIFICATION,)),
             ))
