@@ -63,6 +63,8 @@ def run(args: Any, ctx: Any) -> int:
                 progress=lambda line: print(f"wsfleet: {line}", file=sys.stderr, flush=True),
                 should_stop=stop.requested, poll=min(2.0, max(0.5, fleet.counts.interval / 2)),
             )
+        # the skew after, over the same warm connections
+        final = {k: v for k, v in count().items() if v is not None} if result.results and not result.failed else {}
     finally:
         try:
             loop.run_until_complete(source.aclose())
@@ -71,7 +73,6 @@ def run(args: Any, ctx: Any) -> int:
 
     for iid, state in sorted(result.states.items()):
         out.print(f"  {iid}: {state}", markup=False, highlight=False)
-    final = {k: v for k, v in count_once(fleet, session).items() if v is not None} if result.results and not result.failed else {}
     if final:
         from wsfleet.drain import skew
 
@@ -96,19 +97,6 @@ async def _sweep(fleet: Any, session: Any, source: Any) -> dict[str, int | None]
     group = await asyncio.to_thread(read_group, session, fleet.asg)
     sweep = await collect_sweep(fleet, source, targets_for(fleet, group))
     return {r.instance_id: r.connections for r in sweep.instances}
-
-
-def count_once(fleet: Any, session: Any) -> dict[str, int | None]:
-    from wsfleet.counts import open_source
-
-    async def once() -> dict[str, int | None]:
-        source = open_source(fleet, session, None)
-        try:
-            return await _sweep(fleet, session, source)
-        finally:
-            await source.aclose()
-
-    return asyncio.run(once())
 
 
 def plan_lines(plan: Any, fleet: Any) -> list[str]:
