@@ -59,7 +59,7 @@ def fleet_policy(fleets: list[FleetConfig], account: str = "*") -> dict:
             {"Sid": _sid(fleet, "TargetGroupWrite"), "Effect": "Allow", "Action": sorted(TARGET_GROUP_WRITES),
              "Resource": [f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/*"]},
             {"Sid": _sid(fleet, "SsmDocument"), "Effect": "Allow", "Action": ["ssm:SendCommand"],
-             "Resource": [f"arn:aws:ssm:{region}::document/{SSM_DOCUMENT}"]},
+             "Resource": [f"arn:aws:ssm:{region}:*:document/{SSM_DOCUMENT}"]},  # AWS-owned: empty account, which * matches
             # EC2 Auto Scaling tags its instances aws:autoscaling:groupName; SendCommand checks instance tags as ssm:resourceTag/KEY
             {"Sid": _sid(fleet, "SsmInstances"), "Effect": "Allow", "Action": ["ssm:SendCommand"],
              "Resource": [f"arn:aws:ec2:{region}:{account}:instance/*"],
