@@ -140,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("agent-config", help="the CloudWatch agent JSON for the configured metric")
 
+    ip = sub.add_parser("iam-policy", help="the least-privilege IAM policy for the configured fleet(s), or the instances' role")
+    ip.add_argument("--fleet", dest="fleets", action="append", metavar="NAME", help="this fleet (repeatable; default: all configured)")
+    ip.add_argument("--instance-role", action="store_true", help="the instances' role: what the CloudWatch agent needs")
+    ip.add_argument("--account", metavar="ID", help="the AWS account id in the ARNs (default: *)")
+
     dr = sub.add_parser("doctor", help="audit the fleet's scaling setup")
     dr.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
     dr.add_argument("--no-instances", action="store_true", help="skip the checks that log in to instances")
@@ -195,6 +200,7 @@ _MODULES = {
     "warm-pool": "warm_pool",
     "audit": "audit",
     "agent-config": "agent_config",
+    "iam-policy": "iam_policy",
     "doctor": "doctor",
     "refresh": "refresh",
     "rebalance": "rebalance",
