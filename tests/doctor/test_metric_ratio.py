@@ -84,6 +84,7 @@ def test_a_failed_read_and_skipped_instances():
     f = one(check_metric_ratio(FLEET, fleet_facts([12000]), InstanceMetric(COUNTED, error="access denied")))
     assert f.severity == "info" and "access denied" in f.found
     assert check_metric_ratio(FLEET, None, metric([1])) == []
+    assert one(check_metric_ratio(FLEET, fleet_facts([12000]), None)).found.startswith("the per-instance metric")
 
 
 def test_diagnose_runs_it_with_the_instance_checks():

@@ -2,7 +2,8 @@
 
 Reads one FleetStatus and every policy of the group, then (unless --no-instances, or the fleet
 counts from CloudWatch and so has no access to its instances) the instance facts over the
-count source's channel, and prints `wsfleet.doctor.diagnose`'s findings.
+count source's channel and, in one GetMetricData batch, each instance's per-instance metric around
+the time of those counts (metric-ratio), and prints `wsfleet.doctor.diagnose`'s findings.
 Exit 1 when any finding is an error, 0 otherwise; AWS failures exit 3, config errors 2 (cli.py).
 """
 
