@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from wsfleet.doctor._text import _ids, _n, _ok
+from wsfleet.doctor._text import _ids, _n, _ok, _section
 from wsfleet.model import FleetConfig, Finding, InstanceFacts
 
 CHECK = "metric-ratio"
@@ -132,8 +132,9 @@ def check_metric_ratio(fleet: FleetConfig, facts: Sequence[InstanceFacts] | None
             why += f", past the per-instance ceiling of {_n(fleet.capacity)}"
             severity = "error"
     fix = ("publish the exact metric: wsfleet agent-config > amazon-cloudwatch-agent.json; wsfleet agent-config --sender   # the instance-side sender of the exact count\n"
-           f"or multiply the thresholds by {ratio:.2f}: wsfleet thresholds set --high {round(fleet.scale_out.threshold * ratio)} --low {round(fleet.scale_in.threshold * ratio)}")
-    return [Finding(CHECK, severity, f"{found}. {what}", why, fix, subject=subject)]
+           f"or multiply the thresholds by {ratio:.2f}: wsfleet thresholds set --high {round(fleet.scale_out.threshold * ratio)} --low {round(fleet.scale_in.threshold * ratio)}"
+           f"   # and write them as the threshold in {_section(fleet, 'scale_out')} and {_section(fleet, 'scale_in')}, or provision puts them back")
+    return [Finding(CHECK, severity, f"{found} — {what}", why, fix, subject=subject)]
 
 
 def window(counted_at: datetime, period: int) -> tuple[datetime, datetime]:
