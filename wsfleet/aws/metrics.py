@@ -56,8 +56,16 @@ def read_instance_metric(
 ) -> dict[str, tuple[datetime, float] | None]:
     """Each instance's latest datapoint in [start, end) as (timestamp, value); None when it has none.
     One GetMetricData call per 500 instances."""
+    return {i: (points[-1] if points else None) for i, points in read_instance_points(session, fleet, instance_ids, start, end, period).items()}
+
+
+def read_instance_points(
+    session: AwsSession, fleet: FleetConfig, instance_ids: Sequence[str], start: datetime, end: datetime, period: int
+) -> dict[str, tuple[tuple[datetime, float], ...]]:
+    """Every datapoint of each instance in [start, end), oldest first (empty when it has none).
+    One GetMetricData call per 500 instances."""
     ids = list(dict.fromkeys(instance_ids))
-    latest: dict[str, tuple[datetime, float] | None] = {i: None for i in ids}
+    out: dict[str, tuple[tuple[datetime, float], ...]] = {i: () for i in ids}
     for offset in range(0, len(ids), QUERIES_PER_CALL):
         batch = ids[offset : offset + QUERIES_PER_CALL]
         queries = [_query(f"i{offset + n}", fleet, instance_dimensions(fleet, i), period) for n, i in enumerate(batch)]
@@ -65,10 +73,8 @@ def read_instance_metric(
             found = _get_metric_data(session, queries, start, end)
         for n, instance_id in enumerate(batch):
             points = found.get(f"i{offset + n}") or {}
-            if points:
-                at = max(points)
-                latest[instance_id] = (at, points[at])
-    return latest
+            out[instance_id] = tuple(sorted(points.items()))
+    return out
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -2,7 +2,8 @@
 
 Reads one FleetStatus and every policy of the group, then (unless --no-instances, or the fleet
 counts from CloudWatch and so has no access to its instances) the instance facts over the
-count source's channel, and prints `wsfleet.doctor.diagnose`'s findings.
+count source's channel and, in one GetMetricData batch, each instance's per-instance metric around
+the time of those counts (metric-ratio), and prints `wsfleet.doctor.diagnose`'s findings.
 Exit 1 when any finding is an error, 0 otherwise; AWS failures exit 3, config errors 2 (cli.py).
 """
 
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from typing import Any
 
 from wsfleet import doctor
-from wsfleet.errors import EXIT_FINDING, EXIT_OK
+from wsfleet.counts.cloudwatch import PERIOD_S  # the agent's publishing interval
+from wsfleet.doctor.metric_ratio import InstanceMetric
+from wsfleet.errors import EXIT_FINDING, EXIT_OK, WsfleetError
 from wsfleet.model import FleetConfig, FleetStatus, Finding
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
@@ -39,6 +43,7 @@ def diagnose_fleet(ctx: Any, fleet: FleetConfig, *, instances: bool = True) -> t
     status = read_status(session, fleet)
     policies = read_policies(session, fleet.asg)
     facts = None
+    instance_metric = None
     skipped = None
     if not instances:
         skipped = "skipped (--no-instances)"
@@ -47,12 +52,31 @@ def diagnose_fleet(ctx: Any, fleet: FleetConfig, *, instances: bool = True) -> t
     else:
         from wsfleet.instance_facts import gather_facts_sync
 
+        began = datetime.now(timezone.utc)
         facts = gather_facts_sync(fleet, session, status.group)
-    findings = doctor.diagnose(fleet, status, facts, policies=policies)
+        # The counts were taken while the facts script ran: the middle of that span is their time.
+        counted_at = began + (datetime.now(timezone.utc) - began) / 2
+        instance_metric = read_instance_metric(session, fleet, [f.instance_id for f in facts], counted_at)
+    findings = doctor.diagnose(fleet, status, facts, policies=policies, instance_metric=instance_metric)
     if skipped:
         findings.append(Finding("instance-reach", "info", f"instance checks {skipped}", subject=fleet.asg))
         findings = doctor.sort_findings(findings)
     return findings, status
+
+
+def read_instance_metric(session: Any, fleet: FleetConfig, instance_ids: list[str], counted_at: datetime) -> InstanceMetric:
+    """Each instance's per-instance datapoints around `counted_at`, one GetMetricData batch; a
+    failed read is the check's finding, not doctor's exit 3 (every other check still stands)."""
+    from wsfleet.aws.metrics import read_instance_points
+    from wsfleet.doctor.metric_ratio import window
+
+    period = PERIOD_S
+    start, end = window(counted_at, period)
+    try:
+        points = read_instance_points(session, fleet, instance_ids, start, end, period)
+    except WsfleetError as exc:
+        return InstanceMetric(counted_at, period, error=str(exc))
+    return InstanceMetric(counted_at, period, points)
 
 
 def to_json(fleet: FleetConfig, status: FleetStatus, findings: list[Finding]) -> dict[str, Any]:

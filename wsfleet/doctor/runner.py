@@ -22,6 +22,7 @@ from wsfleet.doctor.alarms import (
 )
 from wsfleet.doctor.capacity import check_ceiling, check_flap, check_warmup
 from wsfleet.doctor.instances import check_instances
+from wsfleet.doctor.metric_ratio import InstanceMetric, check_metric_ratio
 from wsfleet.doctor.load_balancer import check_idle_timeout, check_target_groups
 from wsfleet.doctor.schedule import check_schedule, check_warm_pool
 from wsfleet.model import SEVERITIES, FleetConfig, FleetStatus, Finding, InstanceFacts, ScalingPolicy
@@ -52,6 +53,7 @@ CHECKS = (
     "close-wait",
     "silent-connections",
     "balance",
+    "metric-ratio",
 )
 
 
@@ -62,8 +64,10 @@ def diagnose(
     *,
     policies: Mapping[str, ScalingPolicy] | None = None,
     now: datetime | None = None,
+    instance_metric: InstanceMetric | None = None,
 ) -> list[Finding]:
-    """Every check, most severe first. `facts` None = the instance checks were skipped."""
+    """Every check, most severe first. `facts` None = the instance checks were skipped;
+    `instance_metric`: the per-instance metric around the time the facts were read (metric-ratio)."""
     now = now or status.taken_at
     if policies is None:
         policies = {p.name: p for p in (status.scale_out_policy, status.scale_in_policy) if p is not None}
@@ -88,6 +92,7 @@ def diagnose(
     ]
     if facts is not None:
         checks.append(("instance-reach", lambda: check_instances(fleet, status, facts)))
+        checks.append(("metric-ratio", lambda: check_metric_ratio(fleet, facts, instance_metric)))
     findings: list[Finding] = []
     for name, check in checks:
         try:
