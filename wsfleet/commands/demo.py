@@ -15,30 +15,16 @@ try from another terminal. With --no-ui it prints one JSON object per engine ste
 
 and stops after S seconds (or at Ctrl-C / SIGTERM), exit 0, leaving no server, socket, thread or
 temporary file behind.
-
-With the dashboard, the fleet runs in a process of its own (`wsfleet demo --serve`, in its own
-session so the terminal's signals reach only the dashboard), started first: it boots moto, the
-group and the servers on one core while the dashboard's process imports Textual on the other.
-It prints one JSON line when its config is written, and stops when its stdin closes (the
-dashboard's process ended, however it ended) or at SIGTERM; the dashboard's process waits for it
-by PID, then kills it if it has not gone within STOP_WAIT.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
-import os
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from wsfleet.errors import UsageError
@@ -122,17 +108,9 @@ def _dashboard(ctx: Any, demo: Any) -> int | None:
     return int(ui_command.run(argparse.Namespace(command="ui"), demo_ctx) or 0)
 
 
-READY_WAIT = 60.0  # seconds the dashboard waits for the fleet's process to say it serves
-STOP_WAIT = 20.0  # seconds the fleet's process gets to stop cleanly before it is killed
-
-
 def run(args: Any, ctx: Any) -> int:
     _check_demo_extra()
     _check_args(args)
-    if getattr(args, "serve", False):
-        return _serve(args)
-    if not args.no_ui and sys.stdin.isatty() and sys.stderr.isatty() and importlib.util.find_spec("textual") is not None:
-        return _beside_dashboard(args, ctx)
     from wsfleet.demo.fleet import DemoFleet
 
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
@@ -153,7 +131,9 @@ def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
     demo.start()
     _say(demo.scenario.summary)
     if demo.host_wide is not None:
-        _say(_host_wide_line(demo.host_wide.sockets_per_client, demo.host_wide.fixed))
+        model = demo.host_wide
+        _say(f"publishing host-wide counts ({model.sockets_per_client} sockets a client + {model.fixed}, as netstat's tcp_established would): "
+             "the alarms see about 3x the real load; `wsfleet doctor` shows the ratio.")
     for warning in demo.warnings:
         _say(f"provision warned: {warning}")
     _say(f"config: {demo.config_path}")
@@ -173,107 +153,3 @@ def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
         if frame is not None:
             print(frame.to_json(), flush=True)
     return 0
-
-
-# ============================================================== the fleet beside the dashboard
-
-
-def _serve(args: Any) -> int:
-    """The fleet's own process: start, say where the config is (one JSON line), serve until stdin
-    closes or a stop signal."""
-    from wsfleet.demo.fleet import DemoFleet
-
-    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
-    closed = threading.Event()
-    with _StopOnSignal():
-        try:
-            demo.start()
-            hello = {"config": str(demo.config_path), "fleet": demo.fleet_name, "summary": demo.scenario.summary,
-                     "warnings": list(demo.warnings), "try": demo.try_line(),
-                     "host_wide": None if demo.host_wide is None else [demo.host_wide.sockets_per_client, demo.host_wide.fixed]}
-            print(json.dumps(hello), flush=True)
-            threading.Thread(target=lambda: (sys.stdin.read(), closed.set()), daemon=True, name="wsfleet-demo-stdin").start()
-            while not closed.wait(0.5):
-                pass
-        except (KeyboardInterrupt, _Stop):
-            pass
-        finally:
-            demo.stop()
-            for problem in demo.errors[:5]:
-                _say(f"note: {problem}")
-    return 0
-
-
-def _beside_dashboard(args: Any, ctx: Any) -> int:
-    command = [sys.executable, "-m", "wsfleet", "demo", "--serve", "--scenario", args.scenario]
-    if args.instances is not None:
-        command += ["--instances", str(args.instances)]
-    if getattr(args, "host_wide", False):
-        command.append("--host-wide")
-    _say("starting the demo fleet…")
-    # the fleet's stderr goes to a file, shown after the dashboard: nothing may write over the screen
-    with tempfile.TemporaryFile("w+") as fleet_log, _StopOnSignal():
-        fleet = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=fleet_log, text=True,
-                                 start_new_session=True)
-        try:
-            return _dashboard_of(fleet, ctx)
-        except (KeyboardInterrupt, _Stop):
-            _say("stopping.")
-            return 0
-        finally:
-            _stop_fleet(fleet)
-            fleet_log.seek(0)
-            sys.stderr.write(fleet_log.read())
-
-
-def _dashboard_of(fleet: subprocess.Popen, ctx: Any) -> int:
-    # Textual's, the dashboard's and boto3's imports, on this core while the fleet boots on the other
-    import wsfleet.service  # noqa: F401
-    import wsfleet.tui.app  # noqa: F401
-    from wsfleet.demo import environment
-
-    ready: list[str] = []
-    reader = threading.Thread(target=lambda: ready.append(fleet.stdout.readline()), daemon=True, name="wsfleet-demo-ready")
-    reader.start()
-    reader.join(READY_WAIT)
-    hello = json.loads(ready[0]) if ready and ready[0].strip() else None
-    if hello is None:
-        if fleet.poll() is None:
-            _say(f"the demo fleet did not start within {READY_WAIT:.0f} s; stopping it.")
-            return 3
-        return fleet.returncode or 3  # it said why on its stderr, shown below
-    _say(hello["summary"])
-    if hello.get("host_wide"):
-        _say(_host_wide_line(*hello["host_wide"]))
-    for warning in hello["warnings"]:
-        _say(f"provision warned: {warning}")
-    _say(f"config: {hello['config']}")
-    _say(f"try from another terminal: {hello['try']}")
-    saved = environment.isolate()  # the dashboard reads the demo's moto with the demo's dummies
-    try:
-        return _dashboard(ctx, SimpleNamespace(config_path=Path(hello["config"]), fleet_name=hello["fleet"])) or 0
-    finally:
-        environment.restore(saved)
-
-
-def _stop_fleet(fleet: subprocess.Popen) -> None:
-    """Close its stdin (its signal to stop), wait by PID, SIGTERM, then SIGKILL."""
-    try:
-        fleet.stdin.close()
-    except OSError:
-        pass
-    for sig in (None, signal.SIGTERM, signal.SIGKILL):
-        if sig is not None and fleet.poll() is None:
-            os.kill(fleet.pid, sig)
-        try:
-            fleet.wait(timeout=STOP_WAIT if sig is None else 5)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    if fleet.stdout is not None:
-        fleet.stdout.close()
-
-
-def _host_wide_line(per_client: int, fixed: int) -> str:
-    return (f"publishing host-wide counts ({per_client} sockets a client + {fixed}, as netstat's tcp_established would): "
-            f"the alarms see about {per_client}x the real load; `wsfleet doctor` shows the ratio.")

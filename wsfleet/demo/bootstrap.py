@@ -35,34 +35,10 @@ TARGET_GROUP = "demo-chat-tg"
 TARGET_PORT = 8080  # the target group's port; each demo instance really listens on its own (the config's map)
 
 
-def cache_region_lists() -> None:
-    """Keep boto3's region lists once read, for this process.
-
-    Importing moto's EC2 models (on the demo's first EC2 call) calls `Session.get_available_regions`
-    ~40 times, each on a new session that parses botocore's endpoint data afresh: ~0.55 s of the
-    demo's start-up here, for an answer that is static data shipped with botocore."""
-    import boto3.session
-
-    original = boto3.session.Session.get_available_regions
-    if getattr(original, "wsfleet_cached", False):
-        return
-    found: dict[tuple[str, str, bool], list[str]] = {}
-
-    def get_available_regions(self, service_name, partition_name="aws", allow_non_regional=False):
-        key = (service_name, partition_name, allow_non_regional)
-        if key not in found:
-            found[key] = original(self, service_name, partition_name, allow_non_regional)
-        return list(found[key])
-
-    get_available_regions.wsfleet_cached = True
-    boto3.session.Session.get_available_regions = get_available_regions
-
-
 class MotoServer:
     """moto's HTTP server on a loopback port chosen by the kernel, in a thread of this process."""
 
     def __init__(self) -> None:
-        cache_region_lists()
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
