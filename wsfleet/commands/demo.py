@@ -1,6 +1,11 @@
 """`wsfleet demo`: the embedded demo fleet, with the dashboard (or headless with --no-ui).
 
-    wsfleet demo [--instances N] [--scenario spike|deploy|flap|leak] [--seconds S] [--no-ui]
+    wsfleet demo [--instances N] [--scenario spike|deploy|flap|leak] [--seconds S] [--no-ui] [--host-wide]
+
+--host-wide: the agent stand-in publishes what the CloudWatch agent's netstat `tcp_established`
+would (every ESTABLISHED socket on an nginx + app server host: 3 a client plus 4 fixed, see
+`wsfleet.demo.aws_stand_in.HostWideModel`) instead of the exact count, so the alarms scale out at
+about a third of the real load and `wsfleet doctor` on the demo finds the ratio.
 
 The demo writes an ordinary config file for its fleet and says where on stderr, with a command to
 try from another terminal. With --no-ui it prints one JSON object per engine step on stdout:
@@ -109,7 +114,7 @@ def run(args: Any, ctx: Any) -> int:
     from wsfleet.demo.fleet import DemoFleet
 
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
-    demo = DemoFleet(scenario=args.scenario, instances=args.instances)
+    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
     with _StopOnSignal():
         try:
             return _run_demo(args, ctx, demo, deadline)
@@ -125,6 +130,10 @@ def run(args: Any, ctx: Any) -> int:
 def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
     demo.start()
     _say(demo.scenario.summary)
+    if demo.host_wide is not None:
+        model = demo.host_wide
+        _say(f"publishing host-wide counts ({model.sockets_per_client} sockets a client + {model.fixed}, as netstat's tcp_established would): "
+             "the alarms see about 3x the real load; `wsfleet doctor` shows the ratio.")
     for warning in demo.warnings:
         _say(f"provision warned: {warning}")
     _say(f"config: {demo.config_path}")

@@ -10,6 +10,7 @@ a scaling policy by hand.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,6 +20,34 @@ from wsfleet.aws.session import AwsSession
 from wsfleet.model import FleetConfig
 
 METRICS_PER_PUT = 1000  # PutMetricData's limit
+
+
+@dataclass(frozen=True)
+class HostWideModel:
+    """What the CloudWatch agent's `netstat` -> `tcp_established` would publish for an instance
+    holding `clients` WebSocket connections (`wsfleet demo --host-wide`): telegraf's netstat input
+    counts every ESTABLISHED TCP socket on the host, all ports, both ends of loopback connections.
+
+    The instance modelled is the common one: nginx on the service port in front of the app server
+    on 127.0.0.1 (the demo's servers have no proxy; this is arithmetic on their exact counts).
+    Each client is then the load balancer's connection to nginx (nginx's end: 1 socket) plus
+    nginx's upstream connection to the app (a WebSocket cannot share one), both of whose ends are
+    on the host (2 sockets): 3 per client. Fixed ones: the agent's own HTTPS to CloudWatch, the
+    SSM agent's two (ec2messages, ssmmessages) and one sshd session (wsfleet's warm SSH source)."""
+
+    sockets_per_client: int = 3
+    fixed: int = 4  # agent HTTPS 1 + SSM agent 2 + sshd 1
+
+    def value(self, clients: int) -> int:
+        return self.sockets_per_client * clients + self.fixed
+
+
+def published_counts(counts: Mapping[str, int], host_wide: HostWideModel | None) -> dict[str, float]:
+    """Each instance's datapoint: its exact count (the exact metric path), or what a host-wide
+    netstat count would be under `host_wide`."""
+    if host_wide is None:
+        return {k: float(v) for k, v in counts.items()}
+    return {k: float(host_wide.value(v)) for k, v in counts.items()}
 
 
 def put_group_metric(session: AwsSession, fleet: FleetConfig, value: float, at: datetime) -> None:

@@ -52,8 +52,10 @@ class EngineState:
 
 
 class ScalingEngine:
-    def __init__(self, session, fleet: FleetConfig, group: DemoGroup, timing: DemoTiming, *, started: datetime) -> None:
+    def __init__(self, session, fleet: FleetConfig, group: DemoGroup, timing: DemoTiming, *, started: datetime,
+                 host_wide: stand_in.HostWideModel | None = None) -> None:
         self.session = session
+        self.host_wide = host_wide  # publish netstat's host-wide count instead of the exact one
         self.fleet = fleet
         self.group = group
         self.timing = timing
@@ -159,14 +161,15 @@ class ScalingEngine:
     # ------------------------------------------------------------------------- after traffic
 
     def publish(self, now: datetime, in_service_counts: Mapping[str, int]) -> float | None:
-        """The CloudWatch agent's datapoints: each in-service instance's count, and the group's
-        average over them (nothing when no instance is in service: the datapoint is missing)."""
+        """The CloudWatch agent's datapoints: each in-service instance's count (exact, or host-wide
+        with `host_wide`), and the group's average over them (nothing when no instance is in
+        service: the datapoint is missing). Returns the exact average: the alarms see the published one."""
         if not in_service_counts:
             return None
-        average = sum(in_service_counts.values()) / len(in_service_counts)
-        stand_in.put_group_metric(self.session, self.fleet, average, now)
-        stand_in.put_instance_metric(self.session, self.fleet, {k: float(v) for k, v in in_service_counts.items()}, now)
-        return average
+        published = stand_in.published_counts(in_service_counts, self.host_wide)
+        stand_in.put_group_metric(self.session, self.fleet, sum(published.values()) / len(published), now)
+        stand_in.put_instance_metric(self.session, self.fleet, published, now)
+        return sum(in_service_counts.values()) / len(in_service_counts)
 
     def evaluate(self, now: datetime) -> list[str]:
         """At the end of each alarm period: both alarms, then the policies of those in ALARM."""

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from wsfleet.demo import bootstrap, moto_extensions
+from wsfleet.demo.aws_stand_in import HostWideModel
 from wsfleet.demo.config_file import ASG_NAME, FLEET_NAME, REGION, DemoConfigFile, Endpoint, render
 from wsfleet.demo.fleet_step import HOLD_FILE, HOLD_LIMIT, SETTLE_TIMEOUT, DemoFrame, _FleetSteps, _routing  # noqa: F401
 from wsfleet.demo.instances import DemoInstance, DemoKeys, InstanceSockets
@@ -124,8 +125,11 @@ class DemoFleet(_FleetSteps):
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         on_frame: Callable[[DemoFrame], None] | None = None,
         count_timeout: float = 2.0,
+        host_wide: bool = False,
     ) -> None:
         self.scenario = _check(scenario, instances, max_connections)
+        # publish what the agent's netstat tcp_established would (aws_stand_in.HostWideModel), not the exact count
+        self.host_wide = HostWideModel() if host_wide else None
         self.count_timeout = count_timeout  # the config's per-host SSH timeout
         self.start_instances = instances if instances is not None else self.scenario.start_instances
         self.timing = timing or DemoTiming()
@@ -240,7 +244,7 @@ class DemoFleet(_FleetSteps):
         session = AwsSession(fleet)
         outcome = bootstrap.provision(session, fleet, self.workdir / "audit.jsonl")
         self.warnings = tuple(outcome.plan.all_warnings)
-        self._engine = ScalingEngine(session, fleet, self._group, self.timing, started=started)
+        self._engine = ScalingEngine(session, fleet, self._group, self.timing, started=started, host_wide=self.host_wide)
         self._call(self._wait_started(), timeout=10)
         self._t0 = time.monotonic()
         self._stop_event = asyncio.Event()  # binds to the demo's loop on first use (set from stop())
