@@ -146,3 +146,45 @@ async def test_doctor_finds_the_leak_scenarios_silent_connections():
     # only leaked connections are silent: never more than the demo had leaked when doctor looked
     assert counts and all(n >= 3 for n in counts) and sum(counts) <= frame["leaked"], (when, counts, frame["leaked"])
     assert any(f["check"] == "service-listening" and f["severity"] == "ok" for f in findings), when
+
+
+@asynccontextmanager
+async def _host_wide_demo(seconds: float):
+    """The `deploy` demo publishing what the agent's netstat would (`--host-wide`)."""
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--host-wide", "--scenario", "deploy", "--seconds", str(seconds),
+        env=ENV, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        config = None
+        while config is None:
+            line = (await asyncio.wait_for(demo.stderr.readline(), 60)).decode()
+            assert line, "the host-wide demo ended before printing its config"
+            if "config: " in line:
+                config = line.split("config: ", 1)[1].strip()
+        yield demo, config
+    finally:
+        if demo.returncode is None:
+            demo.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(asyncio.gather(demo.stdout.read(), demo.stderr.read()), 30)
+        await asyncio.wait_for(demo.wait(), 30)
+
+
+@pytest.mark.timeout(180)
+async def test_doctor_on_the_host_wide_demo_finds_the_metric_counting_sockets_not_clients():
+    # the demo's stand-in publishes 3 sockets a client + 4 (nginx in front of a local app): doctor's
+    # metric-ratio puts it next to the exact counts over SSH and words the thresholds in clients
+    async with _host_wide_demo(100) as (demo, config):
+        look_at = 30.0
+        while True:
+            t = (await _frame_at(demo, "deploy", look_at))["t"]
+            _, findings = await _doctor(config)
+            ratio = [f for f in findings if f["check"] == "metric-ratio"]
+            if (ratio and ratio[0]["severity"] == "warning") or t >= 80:
+                break
+            look_at = t + 5
+    assert ratio and ratio[0]["severity"] == "warning", (t, ratio)
+    found = ratio[0]["found"]
+    value = float(re.search(r"= (\d+\.\d+) over", found).group(1))
+    assert 2.0 <= value <= 3.6, found
+    assert "fires at about" in found and "clients" in found
