@@ -131,9 +131,11 @@ def check_metric_ratio(fleet: FleetConfig, facts: Sequence[InstanceFacts] | None
             # Scale-out would fire only past the per-instance ceiling: instances overload first.
             why += f", past the per-instance ceiling of {_n(fleet.capacity)}"
             severity = "error"
-    fix = ("publish the exact metric: wsfleet agent-config > amazon-cloudwatch-agent.json; wsfleet agent-config --sender   # the instance-side sender of the exact count\n"
-           f"or multiply the thresholds by {ratio:.2f}: wsfleet thresholds set --high {round(fleet.scale_out.threshold * ratio)} --low {round(fleet.scale_in.threshold * ratio)}"
-           f"   # and write them as the threshold in {_section(fleet, 'scale_out')} and {_section(fleet, 'scale_in')}, or provision puts them back")
+    # wsfleet does not yet print an agent config with an exact per-port metric (netstat is host-wide),
+    # so the fix it can name today is the thresholds
+    fix = (f"multiply the thresholds by {ratio:.2f}: wsfleet thresholds set --high {round(fleet.scale_out.threshold * ratio)} --low {round(fleet.scale_in.threshold * ratio)}"
+           f"   # and write them as the threshold in {_section(fleet, 'scale_out')} and {_section(fleet, 'scale_in')}, or provision puts them back\n"
+           "or publish an exact per-port count as the metric (the agent's netstat counts the whole host)")
     return [Finding(CHECK, severity, f"{found} — {what}", why, fix, subject=subject)]
 
 
