@@ -320,7 +320,7 @@ def _check(values, k: int, what: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10,50,200")
+    parser.add_argument("--sizes", default="10,100,200")
     parser.add_argument("--delays", default="0,40", help="round-trip delays in ms")
     parser.add_argument("--warm-runs", type=int, default=5)
     parser.add_argument("--held", type=int, default=25, help="connections held on the counted port")
@@ -426,11 +426,13 @@ def main() -> int:
     print("## here all N hosts do on the same 2 cores (on a fleet, each on its own). Floor: open + authenticate an SSH")
     print("## connection to all N hosts at once (asyncssh, wsfleet's login), run nothing.")
     print("| N | RTT | .bashrc | first sweep: wall / client CPU | warm sweep: wall / client CPU "
-          "| delay proxy CPU, first + warm sweeps | floor: connect+auth only, wall |\n|---|---|---|---|---|---|---|")
+          "| client CPU per host: first / warm | delay proxy CPU, first + warm sweeps | floor: connect+auth only, wall |"
+          "\n|---|---|---|---|---|---|---|---|")
     for r in results:
         f, w, c = r["first_m"], r["warm_m"], r["floor"]
         print(f"| {r['n']} | {r['delay']:.0f} ms | {'skipped' if r['clean'] else 'sourced'} "
               f"| {f.wall:.3f} s / {f.cpu:.3f} s | {w.wall * 1000:.1f} ms / {w.cpu * 1000:.1f} ms "
+              f"| {f.cpu / r['n'] * 1000:.2f} / {w.cpu / r['n'] * 1000:.3f} ms "
               f"| {'-' if r['proxy_cpu'] is None else format(r['proxy_cpu'], '.2f') + ' s'} | {c.wall:.3f} s |")
     print(f"\none remote count through the count loop, run locally one at a time: {count_cost:.2f} ms "
           "(x N hosts / 2 cores = the least a warm sweep can take on this machine)")
