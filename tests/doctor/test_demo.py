@@ -44,10 +44,10 @@ async def _wsfleet(*args: str) -> tuple[int, str, str]:
 
 
 @asynccontextmanager
-async def _demo(scenario: str, seconds: float):
-    """`wsfleet demo --no-ui` in its own process; yields (process, the config path it printed)."""
+async def _demo(scenario: str, seconds: float, *extra: str):
+    """`wsfleet demo --no-ui [extra…]` in its own process; yields (process, the config path it printed)."""
     demo = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--scenario", scenario, "--seconds", str(seconds),
+        sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--scenario", scenario, "--seconds", str(seconds), *extra,
         env=ENV, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
@@ -148,33 +148,11 @@ async def test_doctor_finds_the_leak_scenarios_silent_connections():
     assert any(f["check"] == "service-listening" and f["severity"] == "ok" for f in findings), when
 
 
-@asynccontextmanager
-async def _host_wide_demo(seconds: float):
-    """The `deploy` demo publishing what the agent's netstat would (`--host-wide`)."""
-    demo = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--host-wide", "--scenario", "deploy", "--seconds", str(seconds),
-        env=ENV, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        config = None
-        while config is None:
-            line = (await asyncio.wait_for(demo.stderr.readline(), 60)).decode()
-            assert line, "the host-wide demo ended before printing its config"
-            if "config: " in line:
-                config = line.split("config: ", 1)[1].strip()
-        yield demo, config
-    finally:
-        if demo.returncode is None:
-            demo.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(asyncio.gather(demo.stdout.read(), demo.stderr.read()), 30)
-        await asyncio.wait_for(demo.wait(), 30)
-
-
 @pytest.mark.timeout(180)
 async def test_doctor_on_the_host_wide_demo_finds_the_metric_counting_sockets_not_clients():
     # the demo's stand-in publishes 3 sockets a client + 4 (nginx in front of a local app): doctor's
     # metric-ratio puts it next to the exact counts over SSH and words the thresholds in clients
-    async with _host_wide_demo(100) as (demo, config):
+    async with _demo("deploy", 100, "--host-wide") as (demo, config):
         look_at = 30.0
         while True:
             t = (await _frame_at(demo, "deploy", look_at))["t"]

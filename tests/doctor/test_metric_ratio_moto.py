@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import socket
-import time
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -16,6 +14,7 @@ import pytest
 from moto import mock_aws
 
 from tests.counts.fake_ssm import FakeSsm
+from tests.helpers.conn_holder import ConnHolder
 from tests.helpers.moto_fleet import make_fleet
 from wsfleet.aws.metrics import instance_dimensions
 from wsfleet.aws.session import AwsSession
@@ -28,20 +27,8 @@ FLEET = FleetConfig(name="prod-chat", asg="prod-chat-asg", region="us-east-1", e
 
 @pytest.fixture
 def service():
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(HELD + 4)
-    port = server.getsockname()[1]
-    pairs = []
-    for _ in range(HELD):
-        c = socket.create_connection(("127.0.0.1", port))
-        pairs.append((c, server.accept()[0]))
-    time.sleep(0.05)
-    yield port
-    for c, a in pairs:
-        c.close()
-        a.close()
-    server.close()
+    with ConnHolder(count=HELD) as held:
+        yield held.port
 
 
 def test_doctor_reports_the_ratio_of_a_host_wide_metric(service, monkeypatch, capsys):

@@ -133,7 +133,7 @@ def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
     if demo.host_wide is not None:
         model = demo.host_wide
         _say(f"publishing host-wide counts ({model.sockets_per_client} sockets a client + {model.fixed}, as netstat's tcp_established would): "
-             "the alarms see about 3x the real load; `wsfleet doctor` shows the ratio.")
+             f"the alarms see about {model.sockets_per_client}x the real load; `wsfleet doctor` shows the ratio.")
     for warning in demo.warnings:
         _say(f"provision warned: {warning}")
     _say(f"config: {demo.config_path}")
