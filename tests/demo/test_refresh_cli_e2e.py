@@ -12,9 +12,13 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 import pytest
 
+from wsfleet.actions.scale import latest_average
+from wsfleet.aws.session import AwsSession
+from wsfleet.config import load_config, select_fleet
 from wsfleet.demo import DemoFleet
 from wsfleet.demo.config_file import ASG_NAME, REGION
 from wsfleet.demo.scenarios import DemoTiming
@@ -42,11 +46,15 @@ def test_a_refresh_started_by_the_cli_completes_and_check_wait_reports_the_balan
     demo = DemoFleet(scenario="deploy", timing=DemoTiming(cold_launch=4.0))
     demo.scenario = dataclasses.replace(demo.scenario, deploy=None)  # only the CLI's refresh runs
     with demo:
-        while demo.next_frame(timeout=1.0) is None or not demo.latest_frame.avg_connections:
-            pass  # the first datapoint: the preview needs a current average
+        fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+        session = AwsSession(fleet)
+        deadline = time.monotonic() + 60
+        while latest_average(session, fleet, datetime.now(timezone.utc))[0] is None:  # what the preview reads
+            assert time.monotonic() < deadline, "the demo published no group datapoint in 60 s"
+            demo.next_frame(timeout=1.0)
         started = wsfleet(demo, "refresh", "start", "--min-healthy", "75", "--warmup", "1", "--suspend-scaling", "--yes")
         assert started.returncode == 0, started.stderr
-        assert "keeps 3 serving while 1 is replaced at a time" in started.stdout
+        assert "keeps 3 serving while 1 is replaced at a time" in started.stdout, started.stdout + started.stderr
 
         (refresh, *_) = aws(demo, "describe-instance-refreshes", "--auto-scaling-group-name", ASG_NAME)["InstanceRefreshes"]
         assert refresh["Status"] in ("Pending", "InProgress") and refresh["Preferences"]["MinHealthyPercentage"] == 75
