@@ -139,7 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("-n", type=int, default=20, metavar="N", help="how many (default 20)")
     a.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
 
-    sub.add_parser("agent-config", help="the CloudWatch agent JSON for the configured metric")
+    ag = sub.add_parser("agent-config", help="the CloudWatch agent JSON for the configured metric (exact, over StatsD)")
+    ag.add_argument("--sender", action="store_true", help="the instance-side sender of the exact count (POSIX sh), instead")
+    ag.add_argument("--host-wide", action="store_true", help="netstat's host-wide tcp_established instead (the seed's; every socket on the host)")
 
     ip = sub.add_parser("iam-policy", help="the least-privilege IAM policy for the configured fleet(s), or the instances' role")
     ip.add_argument("--fleet", dest="fleets", action="append", metavar="NAME", help="this fleet (repeatable; default: all configured)")

@@ -39,6 +39,7 @@ def test_a_host_wide_metric_names_the_ratio_and_what_the_thresholds_mean():
     assert "scale-out at 20,000 fires at about 6,897 clients" in f.found and "scale-in at 9,500 at about 3,276" in f.found
     assert "below the 9,500 clients you meant for scale-in" in f.why
     assert "exact per-port count" in f.fix and "wsfleet thresholds set --high 58000 --low 27550" in f.fix
+    assert f.fix.startswith("publish the exact per-port count instead: wsfleet agent-config >") and "wsfleet agent-config --sender" in f.fix
 
 
 def test_the_spread_across_instances_is_shown():

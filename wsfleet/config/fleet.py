@@ -116,10 +116,17 @@ class FleetSection(Reader):
             raise self.fail(path + ("namespace",), f'"{namespace}" is an AWS namespace', 'custom metrics need their own namespace, e.g. "TCP_Connections"')
         if len(namespace) > 255:
             raise self.fail(path + ("namespace",), "is longer than 255 characters", "CloudWatch namespaces are 1 to 255 characters")
+        dimension = self.string(t, path, "dimension", d.dimension)
+        if dimension != d.dimension:
+            # One dimension truth: the alarms query what the agent publishes, and the agent names
+            # the group only through append_dimensions' fixed ${aws:AutoScalingGroupName} key.
+            raise self.fail(path + ("dimension",), f'"{dimension}" is not a dimension the CloudWatch agent can publish the group under',
+                            f'the agent (wsfleet agent-config) publishes it only as "{d.dimension}" (${{aws:AutoScalingGroupName}}), so '
+                            f'alarms on "{dimension}" would never get a datapoint: remove the key, or set it to "{d.dimension}"')
         return MetricSpec(
             namespace=namespace,
             name=self.string(t, path, "name", d.name),
             statistic=self.choice(t, path, "statistic", STATISTICS, d.statistic),
-            dimension=self.string(t, path, "dimension", d.dimension),
+            dimension=dimension,
             unit=self.choice(t, path, "unit", UNITS, d.unit, allowed='use a CloudWatch unit such as "Count", "Count/Second" or "None" (StandardUnit)'),
         )

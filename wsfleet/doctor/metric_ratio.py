@@ -131,11 +131,17 @@ def check_metric_ratio(fleet: FleetConfig, facts: Sequence[InstanceFacts] | None
             # Scale-out would fire only past the per-instance ceiling: instances overload first.
             why += f", past the per-instance ceiling of {_n(fleet.capacity)}"
             severity = "error"
-    # wsfleet does not yet print an agent config with an exact per-port metric (netstat is host-wide),
-    # so the fix it can name today is the thresholds
-    fix = (f"multiply the thresholds by {ratio:.2f}: wsfleet thresholds set --high {round(fleet.scale_out.threshold * ratio)} --low {round(fleet.scale_in.threshold * ratio)}"
-           f"   # and write them as the threshold in {_section(fleet, 'scale_out')} and {_section(fleet, 'scale_in')}, or provision puts them back\n"
-           "or publish an exact per-port count as the metric (the agent's netstat counts the whole host)")
+    if ratio > 1:  # counting more than clients: netstat's host-wide count, most likely
+        fix = ("publish the exact per-port count instead: wsfleet agent-config > /opt/aws/amazon-cloudwatch-agent/etc/amazon-cloudwatch-agent.json "
+               "and wsfleet agent-config --sender (its `install`) on each instance, then restart the agent\n"
+               f"or multiply the thresholds by {ratio:.2f}: wsfleet thresholds set --high {round(fleet.scale_out.threshold * ratio)} "
+               f"--low {round(fleet.scale_in.threshold * ratio)}"
+               f"   # and write them as the threshold in {_section(fleet, 'scale_out')} and {_section(fleet, 'scale_in')}, or provision puts them back")
+    else:  # counting fewer: another port, a filter, or instances that do not publish
+        fix = ("check what publishes the metric on each instance: `wsfleet agent-config --sender` prints the exact per-port sender "
+               f"(its `print` shows the count it would send)\nor multiply the thresholds by {ratio:.2f}: wsfleet thresholds set "
+               f"--high {round(fleet.scale_out.threshold * ratio)} --low {round(fleet.scale_in.threshold * ratio)}"
+               f"   # and write them as the threshold in {_section(fleet, 'scale_out')} and {_section(fleet, 'scale_in')}, or provision puts them back")
     return [Finding(CHECK, severity, f"{found} — {what}", why, fix, subject=subject)]
 
 
