@@ -88,6 +88,11 @@ class _Server(asyncssh.SSHServer):
         if exc is None:  # the client said goodbye (SSH disconnect), not a dropped socket
             self._host.closed_cleanly += 1
 
+    async def begin_auth(self, username: str) -> bool:
+        if self._host.auth_delay:  # a slow but alive host (a loaded sshd, a slow PAM or directory lookup)
+            await asyncio.sleep(self._host.auth_delay)
+        return True
+
     def connection_requested(self, dest_host, dest_port, orig_host, orig_port):
         # a bastion forwards to loopback only (the tests' network rule)
         if self._host.forwarding and dest_host in ("127.0.0.1", "::1", "localhost"):
@@ -110,6 +115,7 @@ class SshTestHost:
         self.forwarded = 0  # direct-tcpip channels opened (as a bastion)
         self.connections: set = set()
         self.noise = ""  # printed to stdout before the command runs, like a chatty .bashrc
+        self.auth_delay = 0.0  # seconds each login waits before authentication starts
         self._path_dir: tempfile.TemporaryDirectory | None = None
         self._bare_path: tempfile.TemporaryDirectory | None = None  # PATH without perl (without_perl)
         self._acceptor: asyncssh.SSHAcceptor | None = None
