@@ -62,13 +62,16 @@ def bin_without_bash(tmp_path: Path, *extra: tuple[str, str]) -> Path:
     """A PATH of the tools the script needs, without bash; `extra` are (name, sh text) stand-ins."""
     directory = tmp_path / "bin"
     directory.mkdir()
+    stand_ins = dict(extra)
     for tool in ("ss", "cat", "awk", "mkdir", "dirname", "cp", "chmod", "mv", "sleep", "python3"):
         found = shutil.which(tool)
-        if found:
+        if found and tool not in stand_ins:  # never a symlink where a stand-in goes: writing it would overwrite the real tool
             (directory / tool).symlink_to(found)
-    for name, text in extra:
-        (directory / name).write_text("#!/bin/sh\n" + text)
-        (directory / name).chmod(0o755)
+    for name, text in stand_ins.items():
+        path = directory / name
+        assert not path.is_symlink()
+        path.write_text("#!/bin/sh\n" + text)
+        path.chmod(0o755)
     return directory
 
 
