@@ -24,8 +24,8 @@ wrong or missing answer says how many and shows one. Rows, each a whole run of t
 - ansible-core ad-hoc `ansible all -m raw -f 100` (its default ControlPersist off, so it leaves no
   master processes behind), when installed.
 The in-process rows (seed, parallel-ssh) run in a child Python and are timed inside it, without the
-interpreter's start; the others are timed from process start to exit. wsfleet runs once, unmeasured,
-before the table (the worktree's bytecode is written then, as an installed package's would be).
+interpreter's start; the others are timed from process start to exit. Every row runs once, unmeasured,
+at the smallest N before the table (bytecode written, files in the page cache, moto's first answers).
 
 Caveats of this machine: the hosts, the proxy, moto and the client share its cores, so a tool that
 opens N connections at once also makes the N hosts compete with it; the kernel completes TCP's own
@@ -189,7 +189,7 @@ def _inner(hosts: PeerHosts, n: int, kind: str, timeout: float) -> Run:
     if code is None:
         return Run(wall, {}, f"timed out after {timeout:.0f} s")
     if code != 0:
-        return Run(wall, {}, f"exit {code}: {err.strip().splitlines()[-1:] or ''}")
+        return Run(wall, {}, f"exit {code}: {(err.strip().splitlines() or [''])[-1][:200]}")
     doc = json.loads(out)
     return Run(doc["wall"], dict(zip(hosts.names, (a.strip() for a in doc["answers"]))))
 
@@ -317,6 +317,7 @@ class WsfleetFleets:
         self.hosts = hosts
         self.configs: dict[int, Path] = {}
         self.ids: dict[int, list[str]] = {}
+        self._stack = contextlib.ExitStack()
 
     def __enter__(self) -> "WsfleetFleets":
         import logging
@@ -339,18 +340,17 @@ class WsfleetFleets:
         self.env.update(sandbox)
         saved = {k: os.environ.get(k) for k in sandbox}
         os.environ.update({k: v for k, v in sandbox.items() if k.startswith("AWS_")})  # this process's boto3 too
-        self.hosts.callback(_restore_env, saved)
+        self._stack.callback(_restore_env, saved)
         # stock moto has no DescribeInstanceRefreshes (an HTTP 500 that botocore retries); AWS answers
         # it, and so does the demo's extension of moto, enabled for this server's account and region
         moto_extensions.enable(bootstrap.ACCOUNT_ID, "us-east-1")
-        self.hosts.callback(moto_extensions.disable, bootstrap.ACCOUNT_ID, "us-east-1")
-        self.moto = MotoServer().start()
-        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-        self.hosts.callback(self.moto.stop)
+        self._stack.callback(moto_extensions.disable, bootstrap.ACCOUNT_ID, "us-east-1")
+        self.moto = self._stack.enter_context(MotoServer())
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # stack traces of what moto lacks
         return self
 
     def __exit__(self, *exc) -> None:
-        pass  # the hosts stop the server
+        self._stack.close()
 
     def config(self, n: int) -> Path:
         from tests.helpers.moto_fleet import make_fleet, write_config
@@ -456,16 +456,17 @@ def main() -> int:
     sizes = [int(x) for x in args.sizes.split(",")]
     skipped = missing_tools()
     versions = {
-        "OpenSSH": _first_line(["ssh", "-V"]).split(",")[0],
+        "OpenSSH": _first_line(["ssh", "-V"]).split(",")[0].removeprefix("OpenSSH_"),
         "pdsh": _first_line(["pdsh", "-V"]) if "pdsh" not in skipped else "-",
         "parallel-ssh": _version("parallel-ssh") or "-",
         "ansible-core": _version("ansible-core") or "-",
         "paramiko": _version("paramiko"),
-        "wsfleet": _first_line([sys.executable, "-m", "wsfleet", "--version"]),
+        "wsfleet": _first_line([sys.executable, "-m", "wsfleet", "--version"]).removeprefix("wsfleet "),
+        "commit": _first_line(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]),
     }
     results: dict[tuple[str, int], tuple[float | None, str]] = {}
     with PeerHosts(max(sizes), rtt_ms=args.rtt, held=args.held, key_type=args.key_type,
-                   python_proxy=args.python_proxy) as hosts:
+                   python_proxy=args.python_proxy) as hosts, WsfleetFleets(hosts) as fleets:
         with open("/proc/loadavg") as f:
             load = " ".join(f.read().split()[:3])
         print(f"# peers: {os.cpu_count()} cores, load average {load}, {args.rtt:.0f} ms round trip, delay proxy "
@@ -474,30 +475,24 @@ def main() -> int:
               + ", ".join(f"{k} {v}" for k, v in versions.items()), flush=True)
         for key, why in skipped.items():
             print(f"skipped: {key}: {why}", flush=True)
-        fleets = WsfleetFleets(hosts).__enter__()
         for n in sizes:
             fleets.config(n)
-        fleets.run("counts", min(sizes), args.row_timeout)  # unmeasured: bytecode, moto's first EC2 answers
+        # every row once at the smallest N, unmeasured: bytecode written, files cached, moto's first answers
+        for key, _ in ROWS:
+            if key not in skipped:
+                measure(key, hosts, fleets, min(sizes), 1, args.row_timeout)
         for n in sizes:
-            for key, label in ROWS:
+            for key, _ in ROWS:
                 if key in skipped:
                     continue
-                runs, notes = [], []
-                with control_masters(hosts, n, args.row_timeout) if key == "warm" else contextlib.nullcontext() as cm:
-                    for _ in range(args.runs):
-                        time.sleep(0.5)  # the previous row's sshd sessions end
-                        run = run_row(key, hosts, fleets, n, args.row_timeout, cm)
-                        runs.append(run.wall)
-                        if note := check(run, hosts.names[:n], args.held):
-                            notes.append(note)
-                results[(key, n)] = (statistics.median(runs), notes[0] if notes else "")
+                results[(key, n)] = measure(key, hosts, fleets, n, args.runs, args.row_timeout)
                 wall, note = results[(key, n)]
                 print(f"N={n} {key}: {wall:.2f} s" + (f"  !! {note}" if note else "  (all answers right)"), flush=True)
     print()
     print("| tool | " + " | ".join(f"N={n}" for n in sizes) + " |")
     print("| --- |" + " --- |" * len(sizes))
     labels = dict(ROWS)
-    labels["pssh"] = f"parallel-ssh {versions['parallel-ssh']} (libssh2), pool_size {FANOUT}"
+    labels["pssh"] = f"parallel-ssh {versions['parallel-ssh']} (libssh2, no host key check), pool_size {FANOUT}"
     for key, _ in ROWS:
         if key in skipped:
             print(f"| {labels[key]} | " + " | ".join("skipped" for _ in sizes) + " |")
@@ -517,6 +512,19 @@ def main() -> int:
     for key, why in skipped.items():
         print(f"skipped: {key}: {why}")
     return 1 if wrong else 0
+
+
+def measure(key: str, hosts: PeerHosts, fleets: "WsfleetFleets", n: int, runs: int, timeout: float) -> tuple[float, str]:
+    """(median wall s of `runs` runs, what was wrong in the first run that had wrong answers, or '')."""
+    walls, notes = [], []
+    with control_masters(hosts, n, timeout) if key == "warm" else contextlib.nullcontext() as control_dir:
+        for _ in range(runs):
+            time.sleep(0.5)  # the previous row's sshd sessions end
+            run = run_row(key, hosts, fleets, n, timeout, control_dir)
+            walls.append(run.wall)
+            if note := check(run, hosts.names[:n], hosts.held_count):
+                notes.append(note)
+    return statistics.median(walls), (notes[0] if notes else "")
 
 
 def run_row(key: str, hosts: PeerHosts, fleets: WsfleetFleets, n: int, timeout: float, control_dir: Path | None) -> Run:
