@@ -511,6 +511,8 @@ def main() -> int:
               + " (below 1: wsfleet is faster)")
     for key, why in skipped.items():
         print(f"skipped: {key}: {why}")
+    with open("/proc/loadavg") as f:
+        print(f"load average at the end: {' '.join(f.read().split()[:3])} (other work here shares the cores)")
     return 1 if wrong else 0
 
 
