@@ -44,7 +44,26 @@ def _shared_loader() -> botocore.loaders.Loader:
     with _LOADER_LOCK:
         if _SHARED_LOADER is None:
             _SHARED_LOADER = botocore.loaders.create_loader()
+        paths = _SHARED_LOADER.search_paths  # boto3 appends its data dir once per session
+        paths[:] = list(dict.fromkeys(paths))
         return _SHARED_LOADER
+
+
+def share_data_loader() -> None:
+    """Every botocore session made from now on in this process (with the default data path) shares
+    the one loader, so each JSON model is parsed once. For the demo, whose process also holds moto:
+    moto makes a fresh boto3 Session for each region list it builds (three at `import moto.ec2`, one
+    per backend in the server), and each parsed endpoints.json and the 3 MB ec2 model again --
+    six parses of each before the first count. Idempotent."""
+    original = botocore.session.create_loader
+    if getattr(original, "wsfleet_shared", False):
+        return
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        return _shared_loader() if search_path_string is None else original(search_path_string)
+
+    create_loader.wsfleet_shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = create_loader
 
 
 class AwsSession:
@@ -64,8 +83,7 @@ class AwsSession:
             core.register_component("data_loader", _shared_loader())
             core.get_scoped_config()  # an unknown profile raises here, not at the first call
             self._boto = boto3.Session(region_name=fleet.region, botocore_session=core)
-            paths = _shared_loader().search_paths  # boto3 appends its data dir once per session
-            paths[:] = list(dict.fromkeys(paths))
+            _shared_loader()  # dedups the data path boto3 just appended
         except botocore.exceptions.ProfileNotFound:
             raise ConfigError(
                 f"AWS profile {fleet.profile!r} of fleet {fleet.name!r} is not in your AWS config: "

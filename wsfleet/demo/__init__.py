@@ -11,6 +11,16 @@ from typing import Any
 __all__ = ["DemoFleet", "DemoFrame", "SCENARIOS", "SCENARIO_NAMES"]
 
 
+def _share_botocore_models() -> None:
+    """Before moto is imported: one botocore loader for the demo's process (see share_data_loader)."""
+    from wsfleet.aws.session import share_data_loader
+
+    share_data_loader()
+
+
+_share_botocore_models()
+
+
 def __getattr__(name: str) -> Any:
     if name in ("DemoFleet", "DemoFrame"):
         from wsfleet.demo import fleet
