@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
+import os
 import signal
 import sys
 import time
@@ -108,9 +109,49 @@ def _dashboard(ctx: Any, demo: Any) -> int | None:
     return int(ui_command.run(argparse.Namespace(command="ui"), demo_ctx) or 0)
 
 
+def _terminal() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _dashboard_beside(args: Any, ctx: Any) -> int | None:
+    """The dashboard in this process, the fleet in a child (wsfleet.demo.process); None when there
+    is no dashboard in this build (the caller then runs headless)."""
+    try:
+        from wsfleet.tui.app import WsfleetApp
+    except ImportError:
+        return None
+    from wsfleet.demo.config_file import FLEET_NAME
+    from wsfleet.demo.process import DemoProcess
+
+    child = DemoProcess.for_args(args, ctx, FLEET_NAME)
+    app = None
+    try:
+        app = WsfleetApp(None, fleet=FLEET_NAME, boot=child)
+        app.run()
+    finally:
+        child.stop()
+        for line in child.lines:  # the demo's story, config and try line, now that the terminal is back
+            print(line, file=sys.stderr)
+    if app is not None and app.boot_error:
+        _say(app.boot_error)
+        return 3
+    return int((app.return_code if app is not None else 0) or 0)
+
+
 def run(args: Any, ctx: Any) -> int:
     _check_demo_extra()
     _check_args(args)
+    if not args.no_ui and _terminal() and getattr(args, "parent_pid", None) is None:
+        with _StopOnSignal():
+            try:
+                status = _dashboard_beside(args, ctx)
+            except (KeyboardInterrupt, _Stop):
+                _say("stopping.")
+                return 0
+        if status is not None:
+            return status
+        _say("the dashboard is not available in this build: running headless.")
+        args.no_ui = True
     from wsfleet.demo.fleet import DemoFleet
 
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
@@ -136,10 +177,12 @@ def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
              f"the alarms see about {model.sockets_per_client}x the real load; `wsfleet doctor` shows the ratio.")
     for warning in demo.warnings:
         _say(f"provision warned: {warning}")
-    _say(f"config: {demo.config_path}")
+    from wsfleet.demo.process import CONFIG_LINE
+
+    _say(f"{CONFIG_LINE}{demo.config_path}")  # the dashboard beside a child demo waits for this line
     _say(f"try from another terminal: {demo.try_line()}")
     if not args.no_ui:
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        if not _terminal():
             _say("no terminal for the dashboard: running headless (--no-ui says so).")
         else:
             status = _dashboard(ctx, demo)
@@ -147,7 +190,11 @@ def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
                 return status
             _say("the dashboard is not available in this build: running headless.")
     _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
+    parent = getattr(args, "parent_pid", None)
     while deadline is None or time.monotonic() < deadline:
+        if parent is not None and os.getppid() != parent:
+            _say("the dashboard's process is gone: stopping.")
+            return 0
         wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
         frame = demo.next_frame(timeout=wait)
         if frame is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Protocol
 
 from textual.app import App, SystemCommand
 from textual.screen import Screen
@@ -19,6 +19,19 @@ from wsfleet.tui.view import COLUMNS
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+class Boot(Protocol):
+    """A fleet still being made: `wait()` blocks (on a worker thread) until its FleetDirectory is
+    ready, or raises with a sentence; `progress()` is what it has said so far."""
+
+    title: str
+
+    def wait(self) -> Any: ...
+
+    def progress(self) -> list[str]: ...
+
+    def cancel(self) -> None: ...
 
 
 class WsfleetApp(App):
@@ -37,8 +50,14 @@ class WsfleetApp(App):
         export_dir: Path | None = None,
         theme_dirs: list[Path] | None = None,
         min_interval: float = MIN_INTERVAL,
+        boot: "Boot | None" = None,
     ) -> None:
         super().__init__()
+        self.boot = boot
+        self.boot_error: str | None = None  # why the fleet never came up (the app then exits, code 3)
+        self.boot_cancelled = False
+        if directory is None and boot is None:
+            raise ValueError("WsfleetApp needs a directory, or a boot that makes one")
         self.directory = directory
         self.ui_config = ui or getattr(getattr(directory, "app_config", None), "ui", None) or UiConfig()
         self.keymap = check_keymap(dict(self.ui_config.keymap))
@@ -52,7 +71,8 @@ class WsfleetApp(App):
             names = ", ".join(sorted(self.loaded_themes.themes) or [DEFAULT_THEME])
             raise ConfigError(f"ui.theme {self.ui_config.theme!r} is not a theme; use one of {names} (or a file in the themes directory).")
         self.initial_theme = wanted
-        self.fleet_name = directory.default_name(fleet)
+        self.requested_fleet = fleet
+        self.fleet_name = directory.default_name(fleet) if directory is not None else None
         self.clock = clock
         self.poll = poll
         self.window_minutes = window_minutes
@@ -66,6 +86,39 @@ class WsfleetApp(App):
             self.set_keymap(self.keymap)
         for problem in self.loaded_themes.problems:
             self.notify(problem, title="Theme skipped", severity="warning", timeout=8)
+        if self.directory is None:
+            from wsfleet.tui.screens.boot import BootScreen
+
+            self.push_screen(BootScreen(self.boot.title, self.boot.progress))
+            self.run_worker(self._await_boot, thread=True, name="boot", group="boot", exit_on_error=False)
+            return
+        self._open_dashboard()
+
+    def _await_boot(self) -> None:
+        """On a thread: wait for the fleet, then open the dashboard on the app's thread."""
+        try:
+            directory = self.boot.wait()
+        except Exception as exc:  # a WsfleetError, or anything the booting side died of: one sentence
+            if self.boot_cancelled:
+                return  # the user quit while it booted
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            self.call_from_thread(self._boot_failed, message)
+            return
+        self.call_from_thread(self._booted, directory)
+
+    def _booted(self, directory: Any) -> None:
+        try:
+            self.fleet_name = directory.default_name(self.requested_fleet)
+            self.directory = directory
+            self._open_dashboard(replace=True)
+        except Exception as exc:  # the fleet came up but cannot be shown (its config): one sentence, not a hang
+            self._boot_failed(getattr(exc, "message", None) or str(exc) or type(exc).__name__)
+
+    def _boot_failed(self, message: str) -> None:
+        self.boot_error = message
+        self.exit(return_code=3)
+
+    def _open_dashboard(self, replace: bool = False) -> None:
         self.dashboard = DashboardScreen(
             self.directory,
             self.fleet_name,
@@ -76,9 +129,15 @@ class WsfleetApp(App):
             scale_step=self.ui_config.scale_step,
             min_interval=self.min_interval,
         )
-        self.push_screen(self.dashboard)
+        if replace:
+            self.switch_screen(self.dashboard)
+        else:
+            self.push_screen(self.dashboard)
 
     async def action_quit_app(self) -> None:
+        if self.boot is not None and self.directory is None:
+            self.boot_cancelled = True
+            self.boot.cancel()  # its waiting thread returns; the caller stops what was booting
         if self.dashboard is not None:
             self.workers.cancel_group(self.dashboard, "sweep")  # stop reading a source we close next
         await self._close_services()
@@ -88,6 +147,8 @@ class WsfleetApp(App):
         await self.action_quit_app()
 
     async def _close_services(self) -> None:
+        if self.directory is None:  # quit while booting: nothing was opened
+            return
         try:
             await self.directory.aclose()
         except Exception:  # the process is ending; a close error must not keep the terminal broken
