@@ -19,7 +19,6 @@ temporary file behind.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import math
 import os
@@ -97,18 +96,6 @@ def _say(text: str) -> None:
     print(f"wsfleet demo: {text}", file=sys.stderr, flush=True)
 
 
-def _dashboard(ctx: Any, demo: Any) -> int | None:
-    """Run the dashboard on the demo's config; None when there is no dashboard to run."""
-    try:
-        from wsfleet.commands import ui as ui_command
-    except ImportError:
-        return None
-    from wsfleet.context import Context
-
-    demo_ctx = Context(config_path=str(demo.config_path), fleet_name=demo.fleet_name, read_only=ctx.read_only, verbose=ctx.verbose)
-    return int(ui_command.run(argparse.Namespace(command="ui"), demo_ctx) or 0)
-
-
 def _terminal() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
@@ -155,12 +142,14 @@ def run(args: Any, ctx: Any) -> int:
     from wsfleet.demo.fleet import DemoFleet
 
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
-    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
+    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False),
+                     on_progress=_say if getattr(args, "parent_pid", None) is not None else None)  # for the dashboard's boot screen
     with _StopOnSignal():
         try:
             return _run_demo(args, ctx, demo, deadline)
         except (KeyboardInterrupt, _Stop):
-            _say("stopping.")
+            if getattr(args, "parent_pid", None) is None:  # beside a dashboard, the dashboard ended it
+                _say("stopping.")
             return 0
         finally:
             demo.stop()
@@ -181,16 +170,11 @@ def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
 
     _say(f"{CONFIG_LINE}{demo.config_path}")  # the dashboard beside a child demo waits for this line
     _say(f"try from another terminal: {demo.try_line()}")
-    if not args.no_ui:
-        if not _terminal():
-            _say("no terminal for the dashboard: running headless (--no-ui says so).")
-        else:
-            status = _dashboard(ctx, demo)
-            if status is not None:
-                return status
-            _say("the dashboard is not available in this build: running headless.")
-    _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
+    if not args.no_ui and getattr(args, "parent_pid", None) is None:  # with a terminal, run() opened the dashboard
+        _say("no terminal for the dashboard: running headless (--no-ui says so).")
     parent = getattr(args, "parent_pid", None)
+    if parent is None:
+        _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
     while deadline is None or time.monotonic() < deadline:
         if parent is not None and os.getppid() != parent:
             _say("the dashboard's process is gone: stopping.")

@@ -121,6 +121,7 @@ class DemoFleet(_FleetSteps):
         on_frame: Callable[[DemoFrame], None] | None = None,
         count_timeout: float = 2.0,
         host_wide: bool = False,
+        on_progress: Callable[[str], None] | None = None,
     ) -> None:
         self.scenario = _check(scenario, instances, max_connections)
         # publish what the agent's netstat tcp_established would (aws_stand_in.HostWideModel), not the exact count
@@ -130,6 +131,7 @@ class DemoFleet(_FleetSteps):
         self.timing = timing or DemoTiming()
         self.max_connections = max_connections
         self.on_frame = on_frame
+        self.on_progress = on_progress or (lambda text: None)  # start()'s steps, as they happen
         self.workdir: Path | None = None
         self.config_path: Path | None = None
         self.state_path: Path | None = None
@@ -211,6 +213,7 @@ class DemoFleet(_FleetSteps):
 
         self._moto = bootstrap.MotoServer()
         self.endpoint_url = self._moto.start()
+        self.on_progress(f"moto (the demo's AWS) on {self.endpoint_url}; creating the group of {self.start_instances}…")
         started = datetime.now(timezone.utc)
         # the scheduled action fires at the first whole minute at least 30 s away
         schedule_at = (started + timedelta(seconds=90)).replace(second=0, microsecond=0)
@@ -237,6 +240,7 @@ class DemoFleet(_FleetSteps):
 
         fleet = select_fleet(load_config(str(self.config_path)), FLEET_NAME)
         session = AwsSession(fleet)
+        self.on_progress("provisioning the alarms, policies and warm pool…")
         outcome = bootstrap.provision(session, fleet, self.workdir / "audit.jsonl")
         self.warnings = tuple(outcome.plan.all_warnings)
         self._engine = ScalingEngine(session, fleet, self._group, self.timing, started=started, host_wide=self.host_wide)
