@@ -304,7 +304,8 @@ def run_sizes(sizes: list[int], *, workers: int = 2, warm_runs: int = 5, timeout
                 results.append(result)
                 if report:
                     report(result)
-                time.sleep(1.0)  # let the workers close the last size's connections
+                if n != sizes[-1]:
+                    time.sleep(1.0)  # let the workers close the last size's connections
     return results
 
 
