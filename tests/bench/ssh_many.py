@@ -237,17 +237,25 @@ class SizeResult:
     connects: int
     workers_cpu: float
 
+    peak_rss_mb: float = 0.0  # this process's peak resident memory so far
+
     @property
-    def warm_median(self) -> Sweep:
-        return sorted(self.warm, key=lambda s: s.cpu)[len(self.warm) // 2]
+    def warm_wall(self) -> float:
+        return statistics.median(s.wall for s in self.warm)
+
+    @property
+    def warm_cpu(self) -> float:
+        return statistics.median(s.cpu for s in self.warm)
 
     @property
     def errors(self) -> int:
         return self.first.wrong + sum(s.wrong for s in self.warm)
 
 
-async def _one_sweep(source, targets, k: int, sweep_timeout: float) -> Sweep:
+async def _one_sweep(source, targets, k: int, sweep_timeout: float, profiler=None) -> Sweep:
     rows = []
+    if profiler is not None:
+        profiler.enable()
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         async with asyncio.timeout(sweep_timeout):
@@ -256,6 +264,8 @@ async def _one_sweep(source, targets, k: int, sweep_timeout: float) -> Sweep:
     except TimeoutError:
         pass  # the missing rows count as errors below
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    if profiler is not None:
+        profiler.disable()
     bad = [r for r in rows if r.error or r.connections != k]
     details = sorted({f"{r.error}: {r.detail}" if r.error else f"count {r.connections}" for r in bad})
     missing = len(targets) - len(rows)
@@ -265,8 +275,9 @@ async def _one_sweep(source, targets, k: int, sweep_timeout: float) -> Sweep:
 
 
 async def measure(ports: list[int], workers: Workers, *, warm_runs: int, timeout: float, sweep_timeout: float,
-                  concurrency: int = 100) -> SizeResult:
-    """A fresh SshSource over `ports`: one first sweep, `warm_runs` warm ones."""
+                  concurrency: int = 100, profilers: tuple | None = None) -> SizeResult:
+    """A fresh SshSource over `ports`: one first sweep, `warm_runs` warm ones (with `profilers`, a
+    (first, warm) pair of cProfile.Profile, each sweep runs under one: slower, for where the CPU goes)."""
     from wsfleet.counts.host_keys import HostKeys
     from wsfleet.counts.ssh import SshSource
     from wsfleet.model import CountsConfig, CountTarget, SshConfig
@@ -282,17 +293,20 @@ async def measure(ports: list[int], workers: Workers, *, warm_runs: int, timeout
     targets = [CountTarget(f"i-{n:017x}", "127.0.0.1", p, workers.service_port) for n, p in enumerate(ports)]
     servers_cpu = workers.cpu_s()
     try:
-        first = await _one_sweep(source, targets, workers.k, sweep_timeout)
-        warm = [await _one_sweep(source, targets, workers.k, sweep_timeout) for _ in range(warm_runs)]
-        return SizeResult(len(ports), first, warm, source.connects, workers.cpu_s() - servers_cpu)
+        first_profiler, warm_profiler = profilers or (None, None)
+        first = await _one_sweep(source, targets, workers.k, sweep_timeout, first_profiler)
+        warm = [await _one_sweep(source, targets, workers.k, sweep_timeout, warm_profiler) for _ in range(warm_runs)]
+        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
+        return SizeResult(len(ports), first, warm, source.connects, workers.cpu_s() - servers_cpu, peak_rss_mb)
     finally:
         await source.aclose()
 
 
 def run_sizes(sizes: list[int], *, workers: int = 2, warm_runs: int = 5, timeout: float = 10.0,
               sweep_timeout: float = 300.0, k: int = 25, worker_lifetime: float = 3600.0,
-              report=None) -> list[SizeResult]:
-    """Start the workers once for max(sizes) ports, measure each size on a prefix of them, stop them."""
+              report=None, profile_top: int = 0) -> list[SizeResult]:
+    """Start the workers once for max(sizes) ports, measure each size on a prefix of them, stop them.
+    With `profile_top`, one more pass at max(sizes) under cProfile prints that many functions by own time."""
     raise_open_files_limit()
     results = []
     with tempfile.TemporaryDirectory(prefix="wsfleet-bench-many-") as directory:
@@ -304,9 +318,28 @@ def run_sizes(sizes: list[int], *, workers: int = 2, warm_runs: int = 5, timeout
                 results.append(result)
                 if report:
                     report(result)
-                if n != sizes[-1]:
+                if n != sizes[-1] or profile_top:
                     time.sleep(1.0)  # let the workers close the last size's connections
+            if profile_top:
+                _profile(hosts, max(sizes), profile_top, warm_runs=warm_runs, timeout=timeout,
+                         sweep_timeout=sweep_timeout)
     return results
+
+
+def _profile(hosts: Workers, n: int, top: int, **how) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    profilers = (cProfile.Profile(time.process_time), cProfile.Profile(time.process_time))  # CPU, not wall
+    r = asyncio.run(measure(hosts.ports[:n], hosts, profilers=profilers, **how))
+    for what, profiler, runs in (("first sweep", profilers[0], 1), (f"{len(r.warm)} warm sweeps", profilers[1], len(r.warm))):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+        body = out.getvalue()
+        body = body[body.find("   ncalls"):] if "   ncalls" in body else body
+        print(f"\n## client CPU profile, N={n}, {what} (under cProfile: {r.errors} errors), top {top} by own CPU time")
+        print(body.rstrip())
 
 
 HEADER = ("| N | first sweep wall s | first CPU ms/host | warm wall s | warm CPU ms/host | errors |\n"
@@ -314,9 +347,8 @@ HEADER = ("| N | first sweep wall s | first CPU ms/host | warm wall s | warm CPU
 
 
 def row(r: SizeResult) -> str:
-    w = r.warm_median
-    return (f"| {r.n} | {r.first.wall:.2f} | {r.first.cpu / r.n * 1000:.2f} | {w.wall:.3f} | "
-            f"{w.cpu / r.n * 1000:.3f} | {r.errors} |")
+    return (f"| {r.n} | {r.first.wall:.2f} | {r.first.cpu / r.n * 1000:.2f} | {r.warm_wall:.3f} | "
+            f"{r.warm_cpu / r.n * 1000:.3f} | {r.errors} |")
 
 
 def main() -> int:
@@ -329,6 +361,8 @@ def main() -> int:
     parser.add_argument("--sweep-timeout", type=float, default=300.0, help="bound on each sweep")
     parser.add_argument("--k", type=int, default=25, help="the count every host answers")
     parser.add_argument("--worker-lifetime", type=float, default=3600.0, help="a worker exits after this many seconds")
+    parser.add_argument("--profile", type=int, default=0, metavar="TOP",
+                        help="after the table, one more pass at the largest size under cProfile: print TOP functions")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # worker mode: this many ports
     parser.add_argument("--host-key", help=argparse.SUPPRESS)
     parser.add_argument("--client-pub", help=argparse.SUPPRESS)
@@ -351,13 +385,14 @@ def main() -> int:
     def report(r: SizeResult) -> None:
         print(row(r), flush=True)
         problems = [e for s in [r.first, *r.warm] for e in s.errors]
-        notes.append(f"N={r.n}: {r.connects} SSH connects, stand-in workers' CPU {r.workers_cpu:.1f} s, "
-                     f"first sweep client CPU {r.first.cpu:.2f} s, warm {r.warm_median.cpu * 1000:.0f} ms, "
-                     f"warm walls {', '.join(f'{s.wall:.2f}' for s in r.warm)} s"
+        notes.append(f"N={r.n}: {r.connects} SSH connects, stand-in workers' CPU (all sweeps) {r.workers_cpu:.1f} s, "
+                     f"client CPU first sweep {r.first.cpu:.2f} s, warm (median) {r.warm_cpu * 1000:.0f} ms, "
+                     f"warm walls {', '.join(f'{s.wall:.2f}' for s in r.warm)} s, client peak RSS {r.peak_rss_mb:.0f} MB"
                      + (f"; errors: {problems[:3]}" if problems else ""))
 
     run_sizes(sizes, workers=args.workers, warm_runs=args.warm_runs, timeout=args.timeout,
-              sweep_timeout=args.sweep_timeout, k=args.k, worker_lifetime=args.worker_lifetime, report=report)
+              sweep_timeout=args.sweep_timeout, k=args.k, worker_lifetime=args.worker_lifetime, report=report,
+              profile_top=args.profile)
     print()
     for note in notes:
         print(note)
