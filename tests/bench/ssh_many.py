@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import resource
 import signal
@@ -220,10 +221,35 @@ class Workers:
 # --------------------------------------------------------------------------- the client being measured
 
 
+class GcClock:
+    """CPU time this process spends in the cyclic garbage collector (gc.callbacks), for the notes:
+    a collection's cost lands on whichever call allocated at that moment, so a profile spreads it."""
+
+    def __init__(self) -> None:
+        self.cpu = 0.0
+        self.collections = 0
+        self._start = 0.0
+
+    def __enter__(self) -> "GcClock":
+        gc.callbacks.append(self._tick)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        gc.callbacks.remove(self._tick)
+
+    def _tick(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.process_time()
+        else:
+            self.cpu += time.process_time() - self._start
+            self.collections += 1
+
+
 @dataclass
 class Sweep:
     wall: float
     cpu: float
+    gc_cpu: float
     rows: int
     wrong: int  # rows with an error or a count other than K, plus missing rows
     errors: list[str] = field(default_factory=list)  # a few distinct error details
@@ -257,12 +283,13 @@ async def _one_sweep(source, targets, k: int, sweep_timeout: float, profiler=Non
     if profiler is not None:
         profiler.enable()
     wall, cpu = time.perf_counter(), time.process_time()
-    try:
-        async with asyncio.timeout(sweep_timeout):
-            async for row in source.sweep(targets):
-                rows.append(row)
-    except TimeoutError:
-        pass  # the missing rows count as errors below
+    with GcClock() as collector:
+        try:
+            async with asyncio.timeout(sweep_timeout):
+                async for row in source.sweep(targets):
+                    rows.append(row)
+        except TimeoutError:
+            pass  # the missing rows count as errors below
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     if profiler is not None:
         profiler.disable()
@@ -271,7 +298,7 @@ async def _one_sweep(source, targets, k: int, sweep_timeout: float, profiler=Non
     missing = len(targets) - len(rows)
     if missing:
         details.insert(0, f"{missing} rows missing after the {sweep_timeout:g} s sweep timeout")
-    return Sweep(wall, cpu, len(rows), len(bad) + missing, details[:3])
+    return Sweep(wall, cpu, collector.cpu, len(rows), len(bad) + missing, details[:3])
 
 
 async def measure(ports: list[int], workers: Workers, *, warm_runs: int, timeout: float, sweep_timeout: float,
@@ -386,7 +413,8 @@ def main() -> int:
         print(row(r), flush=True)
         problems = [e for s in [r.first, *r.warm] for e in s.errors]
         notes.append(f"N={r.n}: {r.connects} SSH connects, stand-in workers' CPU (all sweeps) {r.workers_cpu:.1f} s, "
-                     f"client CPU first sweep {r.first.cpu:.2f} s, warm (median) {r.warm_cpu * 1000:.0f} ms, "
+                     f"client CPU first sweep {r.first.cpu:.2f} s (of it in the garbage collector {r.first.gc_cpu:.2f} s), "
+                     f"warm (median) {r.warm_cpu * 1000:.0f} ms (gc {statistics.median(s.gc_cpu for s in r.warm) * 1000:.0f} ms), "
                      f"warm walls {', '.join(f'{s.wall:.2f}' for s in r.warm)} s, client peak RSS {r.peak_rss_mb:.0f} MB"
                      + (f"; errors: {problems[:3]}" if problems else ""))
 
