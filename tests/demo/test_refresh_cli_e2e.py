@@ -74,7 +74,7 @@ def test_a_refresh_started_by_the_cli_completes_and_check_wait_reports_the_balan
         (group,) = aws(demo, "describe-auto-scaling-groups", "--auto-scaling-group-names", ASG_NAME)["AutoScalingGroups"]
         assert group["SuspendedProcesses"] == [] and not [t for t in group.get("Tags", []) if t["Key"].startswith("wsfleet:")]
 
-        waited = wsfleet(demo, "check", "--wait", "20s", "--interval", "2", "--format", "json")
+        waited = wsfleet(demo, "check", "--wait", "12s", "--interval", "2", "--format", "json")
         assert waited.returncode in (0, 1), waited.stderr
         doc = json.loads(waited.stdout)
         assert doc["verdict"] == ("balanced" if waited.returncode == 0 else "imbalanced") and doc["sweeps"] >= 2
