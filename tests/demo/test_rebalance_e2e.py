@@ -1,4 +1,4 @@
-"""`wsfleet rebalance` after the deploy story, end to end, on real sockets.
+"""The deploy story end to end, then `wsfleet rebalance` after it, on real sockets.
 
 The demo runs in this process (`DemoFleet`, headless) and plays `deploy` until its instance
 refresh is Successful: the old instances' clients moved onto the others, the newest instance is
@@ -110,6 +110,8 @@ class Deployed:
     log: FrameLog
     target_group: str
     _hold: ExitStack = field(default_factory=ExitStack)
+    refresh_ended: object = None  # the first frame after the story's refresh ended
+    check_after_refresh: object = None  # `wsfleet check` run right then
 
     def hold(self) -> None:
         self._hold.enter_context(self.demo.held())
@@ -174,6 +176,8 @@ def deployed():
                          REFRESH_DEADLINE)
         assert ended.refresh["status"] == "Successful", demo.errors
         world = Deployed(demo, log, "")
+        world.refresh_ended = ended
+        world.check_after_refresh = world.wsfleet("check", "--format", "json", timeout=90)  # before any test moves a connection
         (tg,) = world.aws("elbv2", "describe-target-groups")["TargetGroups"]
         world.target_group = tg["TargetGroupArn"]
         assert world.group()["TargetGroupARNs"] == [world.target_group]
@@ -196,6 +200,48 @@ def live(deployed):
         deployed.set_attribute("deregistration_delay.timeout_seconds", str(DRAIN_DELAY))
         deployed.wait_steady()
         deployed.hold()
+
+
+def test_the_deploy_story_completes_a_refresh_that_the_aws_cli_reads_back_as_successful(deployed):
+    """The story's release (a new launch template version, StartInstanceRefresh) replaced one
+    instance at a time, read back from outside by the AWS CLI and by wsfleet's own reader and
+    `check`: Successful at 100 %, every instance on the new version, and the imbalance the story is
+    about still there (the replaced instances' clients moved to the others)."""
+    from wsfleet.aws.reader import read_status
+    from wsfleet.aws.session import AwsSession
+    from wsfleet.config import load_config, select_fleet
+
+    demo, ended = deployed.demo, deployed.refresh_ended
+    with deployed.log.cond:
+        frames = deployed.log.frames[: deployed.log.frames.index(ended) + 1]
+    during = [f for f in frames if f.refresh is not None]
+    story = [(f.t, f.in_service, f.refresh and f.refresh["percentage_complete"], f.event) for f in frames]
+    assert any(f.event and "deploy: launch template version 2" in f.event for f in frames), story
+    percentages = [f.refresh["percentage_complete"] for f in during]
+    assert percentages == sorted(percentages) and percentages[-1] == 100, story
+    assert min(f.in_service for f in during) == 3, story  # MinHealthyPercentage 75 of 4: one at a time
+
+    (refresh, *_older) = deployed.aws("autoscaling", "describe-instance-refreshes", "--auto-scaling-group-name", ASG_NAME)["InstanceRefreshes"]
+    assert refresh["InstanceRefreshId"] == ended.refresh["id"]
+    assert (refresh["Status"], refresh["PercentageComplete"], refresh["InstancesToUpdate"]) == ("Successful", 100, 0)
+    assert refresh["Preferences"]["MinHealthyPercentage"] == 75 and "EndTime" in refresh
+    group = deployed.group()
+    assert group["LaunchTemplate"]["Version"] == "2"
+    assert len(group["Instances"]) == 4 and {i["LaunchTemplate"]["Version"] for i in group["Instances"]} == {"2"}
+
+    # wsfleet's own reading: the latest refresh, and every instance on the group's current version
+    fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+    status = read_status(AwsSession(fleet), fleet)
+    assert status.instance_refresh.status == "Successful" and status.refresh_unavailable is None
+    assert status.group.launch_template.current_version == "2"
+    assert all(status.group.launch_template.is_current(i.launch_template_version) for i in status.group.instances)
+
+    # the story: the deploy moved no connections back, the last new instance is nearly empty
+    counts = ended.connections
+    assert max(counts.values()) > 3 * max(1, min(counts.values())), counts
+    check = deployed.check_after_refresh
+    assert check.returncode == 1, (counts, check.stdout, check.stderr)
+    assert json.loads(check.stdout)["verdict"] == "imbalanced"
 
 
 def _stderr_lines(text: str) -> list[str]:
