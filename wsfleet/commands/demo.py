@@ -96,6 +96,12 @@ def _say(text: str) -> None:
     print(f"wsfleet demo: {text}", file=sys.stderr, flush=True)
 
 
+def _progress(text: str) -> None:
+    from wsfleet.demo.process import PROGRESS
+
+    _say(f"{PROGRESS}{text}")
+
+
 def _terminal() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
@@ -108,7 +114,7 @@ def _dashboard_beside(args: Any, ctx: Any) -> int | None:
     except ImportError:
         return None
     from wsfleet.demo.config_file import FLEET_NAME
-    from wsfleet.demo.process import DemoProcess
+    from wsfleet.demo.process import PREFIX, PROGRESS, DemoProcess
 
     child = DemoProcess.for_args(args, ctx, FLEET_NAME)
     app = None
@@ -118,7 +124,8 @@ def _dashboard_beside(args: Any, ctx: Any) -> int | None:
     finally:
         child.stop()
         for line in child.lines:  # the demo's story, config and try line, now that the terminal is back
-            print(line, file=sys.stderr)
+            if not line.startswith(PREFIX + PROGRESS):  # the boot screen's steps: said already
+                print(line, file=sys.stderr)
     if app is not None and app.boot_error:
         _say(app.boot_error)
         return 3
@@ -143,7 +150,7 @@ def run(args: Any, ctx: Any) -> int:
 
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False),
-                     on_progress=_say if getattr(args, "parent_pid", None) is not None else None)  # for the dashboard's boot screen
+                     on_progress=_progress if getattr(args, "parent_pid", None) is not None else None)  # for the dashboard's boot screen
     with _StopOnSignal():
         try:
             return _run_demo(args, ctx, demo, deadline)

@@ -213,7 +213,7 @@ class DemoFleet(_FleetSteps):
 
         self._moto = bootstrap.MotoServer()
         self.endpoint_url = self._moto.start()
-        self.on_progress(f"moto (the demo's AWS) on {self.endpoint_url}; creating the group of {self.start_instances}…")
+        self.on_progress(f"moto (the demo's AWS) on {self.endpoint_url}; creating the group ({self.start_instances} instances)…")
         started = datetime.now(timezone.utc)
         # the scheduled action fires at the first whole minute at least 30 s away
         schedule_at = (started + timedelta(seconds=90)).replace(second=0, microsecond=0)

@@ -23,6 +23,7 @@ from typing import Any
 from wsfleet.errors import WsfleetError
 
 PREFIX = "wsfleet demo: "
+PROGRESS = "starting: "  # a boot step, for the boot screen only: "starting: moto on …"
 CONFIG_LINE = "config: "  # what the headless demo says once its fleet serves: "config: PATH"
 STOP_TIMEOUT = 20.0
 
@@ -69,7 +70,7 @@ class DemoProcess:
     # ------------------------------------------------------------------ Boot
 
     def progress(self) -> list[str]:
-        return [line.removeprefix(PREFIX) for line in self.lines]
+        return [line.removeprefix(PREFIX).removeprefix(PROGRESS) for line in self.lines]
 
     def cancel(self) -> None:
         self._cancelled.set()
