@@ -67,11 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("counts", help="one sweep of per-instance connection counts")
     c.add_argument("--source", choices=("ssh", "ssm", "cloudwatch"), default=None)
     c.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    c.add_argument("--no-cache", action="store_true", help="ssh: do not connect ahead to the addresses the last run saw")
 
     k = sub.add_parser("check", help="imbalance verdict for pipelines (exit 1 when imbalanced)")
     k.add_argument("--max-skew", type=float, default=None, metavar="X", help="largest acceptable max/mean (default 1.25)")
     k.add_argument("--source", choices=("ssh", "ssm", "cloudwatch"), default=None)
     k.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")
+    k.add_argument("--no-cache", action="store_true", help="ssh: do not connect ahead to the addresses the last run saw")
     k.add_argument("--wait", metavar="DURATION", default=None,
                    help="sweep until balanced (0), DURATION passes (1) or the sweeps fail (3): 90, 90s, 15m, 1h30m")
     k.add_argument("--interval", metavar="S", default=None, help="with --wait: seconds between sweeps (default: counts.interval)")

@@ -63,24 +63,127 @@ def run(args: Any, ctx: Any) -> int:
     fleet = ctx.fleet
     if checking and max_skew is None:
         max_skew = fleet.counts.max_skew
-    session = ctx.aws(fleet)
     fmt = getattr(args, "format", "table")
     verbose = getattr(ctx, "verbose", False)
     if wait is not None:
         from wsfleet.commands.check_wait import run_wait
 
-        return run_wait(fleet, session, wait, max_skew=max_skew, source=getattr(args, "source", None), fmt=fmt, verbose=verbose)
+        return run_wait(fleet, ctx.aws(fleet), wait, max_skew=max_skew, source=getattr(args, "source", None), fmt=fmt, verbose=verbose)
 
-    from wsfleet.counts import open_source, targets_for
+    if (getattr(args, "source", None) or fleet.counts.source) == "ssh":
+        sweep = sweep_over_ssh(ctx, fleet, use_cache=not getattr(args, "no_cache", False))
+    else:
+        from wsfleet.counts import open_source, targets_for
 
-    group = read_counted_group(session, fleet.asg)
-    targets = targets_for(fleet, group)
-    source = open_source(fleet, session, getattr(args, "source", None))
-    sweep = asyncio.run(_collect(fleet, source, targets))
+        session = ctx.aws(fleet)
+        group = read_counted_group(session, fleet.asg)
+        targets = targets_for(fleet, group)
+        source = open_source(fleet, session, getattr(args, "source", None))
+        sweep = asyncio.run(_collect(fleet, source, targets))
 
     verdict = judge(sweep, max_skew) if checking else None
     print_result(sweep, checking=checking, verdict=verdict, max_skew=max_skew, fmt=fmt, verbose=verbose)
     return result_code(sweep, checking=checking, verdict=verdict, asg=fleet.asg)
+
+
+def sweep_over_ssh(ctx: Any, fleet, *, use_cache: bool = True) -> CountSweep:
+    """One sweep over SSH, started as early as it can be (the one-shot latency of `counts`/`check`).
+
+    The AWS side runs in threads beside the event loop: importing boto3 and reading the group
+    (`read_group`: Auto Scaling, then EC2 for the addresses), then resolving the launch template
+    and reading the instance refreshes, at once, while the sweep runs (they only say which rows
+    are `current`). Meanwhile the main thread imports asyncssh, loads the keys and, with the
+    address cache (`counts.address_cache`), starts connecting to the instances the last run saw.
+    Rows come from the fresh read only: a cached instance that left the group is dropped unread,
+    one whose address changed is connected again at the new one, a new one is connected when its
+    address arrives; `use_cache=False` (`--no-cache`) neither reads nor writes the cache."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wsfleet.counts import address_cache, open_source
+    from wsfleet.errors import WsfleetError
+
+    cached = address_cache.load(fleet) if use_cache else ()
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wsfleet-aws")
+    try:
+        read = pool.submit(_read_and_remember, ctx, fleet, cached if use_cache else None)
+        try:
+            source = open_source(fleet, None, "ssh")
+        except WsfleetError:
+            read.result()  # an AWS failure is the one to report, as when the group was read first
+            raise
+        return asyncio.run(_sweep_ahead(fleet, source, pool, read, cached))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_and_remember(ctx: Any, fleet, cached):
+    """(session, group): the group with addresses, its addresses saved for the next run unless
+    `cached` is None (no cache)."""
+    from wsfleet.aws.fleet import read_group
+
+    session = ctx.aws(fleet)
+    group = read_group(session, fleet.asg)
+    if cached is not None:
+        from wsfleet.counts import address_cache
+
+        address_cache.save(fleet, group, cached)
+    return session, group
+
+
+async def _sweep_ahead(fleet, source, pool, read, cached) -> CountSweep:
+    import logging
+    from dataclasses import replace
+
+    from wsfleet.counts import collect_sweep, targets_for
+    from wsfleet.model import GroupState
+
+    loop = asyncio.get_running_loop()
+    try:
+        if cached:
+            guess = GroupState(name=fleet.asg, min_size=0, max_size=0, desired=0, instances=cached)
+            started = source.warm_up(targets_for(fleet, guess))
+            logging.getLogger(__name__).info("connecting to %d instances from the address cache while the group is read", started)
+        session, group = await asyncio.wrap_future(read)
+        template = loop.run_in_executor(pool, _current_template, session, fleet.asg, group.launch_template)
+        sweep = await collect_sweep(fleet, source, targets_for(fleet, replace(group, launch_template=None)))
+        template, problems = await template
+    finally:
+        await source.aclose()
+    for problem in problems:
+        print(f"wsfleet: {problem}.", file=sys.stderr)
+    return with_current(sweep, template)
+
+
+def _current_template(session: Any, asg: str, ref):
+    """(what the group launches now, problems): `read_counted_group`'s two reads, at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wsfleet.aws.refresh import deploying_to, read_latest_refresh
+    from wsfleet.errors import WsfleetError
+
+    if ref is None or ref.is_launch_configuration:
+        return ref, []
+
+    def latest_refresh():
+        try:
+            return read_latest_refresh(session, asg)
+        except WsfleetError:
+            return None  # as with_deploy_target: no refresh calls at this endpoint
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wsfleet-aws") as pool:
+        refresh = pool.submit(latest_refresh)
+        problems: list[str] = []
+        resolved = resolved_ref(session, ref, problems)
+        return deploying_to(resolved, refresh.result()), problems
+
+
+def with_current(sweep: CountSweep, template) -> CountSweep:
+    """`sweep` with each row's `current` said by `template` (as `targets_for` says it for targets)."""
+    from dataclasses import replace
+
+    rows = tuple(replace(r, current=template.is_current(r.launch_template_version) if template else None)
+                 for r in sweep.instances)
+    return replace(sweep, instances=rows)
 
 
 def read_counted_group(session: Any, asg: str):
@@ -106,14 +209,19 @@ def resolved_template(session: Any, group, problems: list[str]):
     `current` unknown, and a sentence (without its final stop) in `problems`."""
     from dataclasses import replace
 
+    return replace(group, launch_template=resolved_ref(session, group.launch_template, problems))
+
+
+def resolved_ref(session: Any, ref, problems: list[str]):
+    """`ref` resolved (`aws.fleet.resolve_launch_template`), or as it is with a sentence in `problems`."""
     from wsfleet.aws.fleet import resolve_launch_template
     from wsfleet.errors import WsfleetError
 
     try:
-        return replace(group, launch_template=resolve_launch_template(session, group.launch_template))
+        return resolve_launch_template(session, ref)
     except WsfleetError as exc:
         problems.append(f"which launch template version is current is unknown ({exc.message.rstrip('.')})")
-        return group
+        return ref
 
 
 def judge(sweep: CountSweep, max_skew: float) -> str | None:
