@@ -74,6 +74,7 @@ class CommandOutput:
 class _WarmUp:
     """One connection attempt started ahead of a sweep (`SshSource.warm_up`)."""
 
+    slotted: asyncio.Future  # done when it gets its slot
     task: asyncio.Task | None = None
     started: float | None = None  # loop time when it got its slot
 
@@ -219,10 +220,11 @@ class SshSource:
     def warm_up(self, targets: Sequence[CountTarget]) -> int:
         """Start connecting to `targets` now, before the sweep that will count them: a one-shot
         command connects to the addresses the last run saw (`address_cache`) while it reads the
-        group again. Each attempt takes a slot and its `counts.timeout` as a sweep's would; the
-        next sweep takes over every attempt whose (instance, host, port) it asks for, its outcome
-        included (the budget ran from when the attempt started), and closes the others unread: an
-        instance that left the group, or whose address changed, is never reported from here.
+        group again. Each attempt takes a slot as a sweep's would. The next sweep takes over every
+        attempt whose (instance, host, ports) it asks for, and closes the others unread: an instance
+        that left the group, or whose address changed, is never reported from here. A taken-over
+        attempt gets the host's `counts.timeout` from when the sweep asked for it (or from its slot,
+        if later), never less: time the client spent on other work first is not the host's.
         Returns how many attempts started; call it inside the loop that will run the sweep."""
         started = 0
         for target in targets:
@@ -232,7 +234,7 @@ class SshSource:
             link = self._links.setdefault(key[:3], _Link())
             if key in self._warming or link.connected() or link.backoff.waiting(time.monotonic()):
                 continue
-            warm = _WarmUp()
+            warm = _WarmUp(slotted=asyncio.get_running_loop().create_future())
             warm.task = asyncio.create_task(self._warm(warm, link, target))
             warm.task.add_done_callback(_retrieved_task)
             self._warming[key] = warm
@@ -241,14 +243,21 @@ class SshSource:
 
     async def _warm(self, warm: "_WarmUp", link: _Link, target: CountTarget) -> tuple[str, int, str]:
         """What `_measure` does first on a new connection: open it and the count loop (in a slot),
-        then take the loop's first answer, all within `counts.timeout` of getting the slot."""
-        loop = asyncio.get_running_loop()
+        then take the loop's first answer. The sweep that takes it over bounds it."""
         async with self._slots:
-            warm.started = loop.time()
-            async with asyncio.timeout_at(warm.started + self._timeout):
-                await self._open(link, target)
-        async with asyncio.timeout_at(warm.started + self._timeout):
-            return await self._first_answer(link, target)
+            warm.started = asyncio.get_running_loop().time()
+            warm.slotted.set_result(None)
+            await self._open(link, target)
+        return await self._first_answer(link, target)
+
+    async def _take_over(self, warm: "_WarmUp", asked: float) -> tuple[float, tuple[str, int, str]]:
+        """(when the attempt got its slot, its first answer), within `counts.timeout` of `asked` or
+        of the slot, whichever is later."""
+        if warm.started is None:  # still queued behind the concurrency limit
+            await asyncio.wait([warm.task, warm.slotted], return_when=asyncio.FIRST_COMPLETED)
+        started = warm.started if warm.started is not None else asyncio.get_running_loop().time()
+        async with asyncio.timeout_at(max(asked, started) + self._timeout):
+            return started, await warm.task
 
     def _drop_warm_ups(self, keep: set[tuple[str, str | None, int, int]]) -> None:
         """Cancel the attempts no sweep asks for, and close their connections."""
@@ -276,12 +285,9 @@ class SshSource:
         for attempt in (1, 2):
             reused = link.ready_for(target.service_port)
             try:
-                if warm is not None:  # connected (or connecting) ahead of this sweep: its budget, its outcome
-                    try:
-                        output, status, stderr = await warm.task
-                    finally:
-                        started = warm.started if warm.started is not None else started
-                        warm, reused = None, False
+                if warm is not None:  # connected (or connecting) ahead of this sweep: its outcome
+                    taking, warm, reused = warm, None, False
+                    started, (output, status, stderr) = await self._take_over(taking, started)
                 elif not reused:
                     async with self._slots:
                         if attempt == 1:
