@@ -42,6 +42,8 @@ if str(ROOT) not in sys.path:
 
 def _env(root: Path, cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYTHONDONTWRITEBYTECODE"}
+    # wsfleet's own known_hosts and audit log too: another run's recorded key for a reused port must not count
+    env.update(XDG_DATA_HOME=str(cache.parent / "data"), XDG_STATE_HOME=str(cache.parent / "state"))
     env.update(PYTHONPATH=str(root), XDG_CACHE_HOME=str(cache), AWS_ACCESS_KEY_ID="test",
                AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
                AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)

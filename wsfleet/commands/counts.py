@@ -89,36 +89,36 @@ def run(args: Any, ctx: Any) -> int:
 def sweep_over_ssh(ctx: Any, fleet, *, use_cache: bool = True) -> CountSweep:
     """One sweep over SSH, started as early as it can be (the one-shot latency of `counts`/`check`).
 
-    The AWS side runs in threads beside the event loop: importing boto3 and reading the group
-    (`read_group`: Auto Scaling, then EC2 for the addresses), then resolving the launch template
-    and reading the instance refreshes, at once, while the sweep runs (they only say which rows
-    are `current`). Meanwhile the main thread imports asyncssh, loads the keys and, with the
-    address cache (`counts.address_cache`), starts connecting to the instances the last run saw.
-    Rows come from the fresh read only: a cached instance that left the group is dropped unread,
-    one whose address changed is connected again at the new one, a new one is connected when its
-    address arrives; `use_cache=False` (`--no-cache`) neither reads nor writes the cache."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    The AWS side runs beside the sweep (`wsfleet.beside`: a forked process on the other core, or a
+    thread): importing botocore and reading the group (`read_group`: Auto Scaling, then EC2 for the
+    addresses), then resolving the launch template and reading the instance refreshes, at once,
+    while the sweep runs (they only say which rows are `current`). Meanwhile this process imports
+    asyncssh, loads the keys and, with the address cache (`counts.address_cache`), starts
+    connecting to the instances the last run saw. Rows come from the fresh read only: a cached
+    instance that left the group is dropped unread, one whose address changed is connected again
+    at the new one, a new one is connected when its address arrives. `use_cache=False`
+    (`--no-cache`) neither reads nor writes the cache."""
+    from wsfleet.beside import Beside
     from wsfleet.counts import address_cache, open_source
     from wsfleet.errors import WsfleetError
 
     cached = address_cache.load(fleet) if use_cache else ()
-    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="wsfleet-aws")
+    aws = Beside(lambda: _aws_side(ctx, fleet, cached if use_cache else None), verbose=getattr(ctx, "verbose", False))
+    aws.start()
     try:
-        read = pool.submit(_read_and_remember, ctx, fleet, cached if use_cache else None)
         try:
             source = open_source(fleet, None, "ssh")
         except WsfleetError:
-            read.result()  # an AWS failure is the one to report, as when the group was read first
+            aws.next_blocking()  # an AWS failure is the one to report, as when the group was read first
             raise
-        return asyncio.run(_sweep_ahead(fleet, source, pool, read, cached))
+        return asyncio.run(_sweep_ahead(fleet, source, aws, cached))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        aws.close()
 
 
-def _read_and_remember(ctx: Any, fleet, cached):
-    """(session, group): the group with addresses, its addresses saved for the next run unless
-    `cached` is None (no cache)."""
+def _aws_side(ctx: Any, fleet, cached):
+    """The group with addresses (saved for the next run unless `cached` is None), then what it
+    launches now with the sentences about what could not be read (`_current_template`)."""
     from wsfleet.aws.fleet import read_group
 
     session = ctx.aws(fleet)
@@ -127,24 +127,24 @@ def _read_and_remember(ctx: Any, fleet, cached):
         from wsfleet.counts import address_cache
 
         address_cache.save(fleet, group, cached)
-    return session, group
+    yield group
+    yield _current_template(session, fleet.asg, group.launch_template)
 
 
-async def _sweep_ahead(fleet, source, pool, read, cached) -> CountSweep:
+async def _sweep_ahead(fleet, source, aws, cached) -> CountSweep:
     import logging
     from dataclasses import replace
 
     from wsfleet.counts import collect_sweep, targets_for
     from wsfleet.model import GroupState
 
-    loop = asyncio.get_running_loop()
     try:
         if cached:
             guess = GroupState(name=fleet.asg, min_size=0, max_size=0, desired=0, instances=cached)
             started = source.warm_up(targets_for(fleet, guess))
             logging.getLogger(__name__).info("connecting to %d instances from the address cache while the group is read", started)
-        session, group = await asyncio.wrap_future(read)
-        template = loop.run_in_executor(pool, _current_template, session, fleet.asg, group.launch_template)
+        group = await aws.next()
+        template = asyncio.ensure_future(aws.next())
         sweep = await collect_sweep(fleet, source, targets_for(fleet, replace(group, launch_template=None)))
         template, problems = await template
     finally:
