@@ -109,6 +109,9 @@ def main() -> int:
     parser.add_argument("--serve", type=float, default=0, metavar="S",
                         help="set up the largest size, print its config and cache dir, keep it up S seconds (for profiling)")
     args = parser.parse_args()
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # killed: still stop the daemons and the proxy
 
     import logging
 
