@@ -65,6 +65,9 @@ class Beside:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:  # the child: run the work, send each result, leave without the parent's exit handlers
+                import signal
+
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the child
                 os.close(read_fd)
                 try:
                     with os.fdopen(write_fd, "wb") as out:
@@ -131,10 +134,8 @@ class Beside:
             raise item
         return item
 
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+    def stop(self) -> None:
+        """End the forked work now (a pending `next()` then fails at once); a thread runs to its end."""
         if self._pid is not None:
             import signal
 
@@ -146,3 +147,9 @@ class Beside:
                     os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+
+    def close(self) -> None:
+        self.stop()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -138,6 +138,7 @@ async def _sweep_ahead(fleet, source, aws, cached) -> CountSweep:
     from wsfleet.counts import collect_sweep, targets_for
     from wsfleet.model import GroupState
 
+    answered = False
     try:
         if cached:
             guess = GroupState(name=fleet.asg, min_size=0, max_size=0, desired=0, instances=cached)
@@ -147,7 +148,10 @@ async def _sweep_ahead(fleet, source, aws, cached) -> CountSweep:
         template = asyncio.ensure_future(aws.next())
         sweep = await collect_sweep(fleet, source, targets_for(fleet, replace(group, launch_template=None)))
         template, problems = await template
+        answered = True
     finally:
+        if not answered:
+            aws.stop()  # a pending read of the AWS side must not hold up the loop's shutdown
         await source.aclose()
     for problem in problems:
         print(f"wsfleet: {problem}.", file=sys.stderr)
