@@ -17,8 +17,9 @@ clock is reported, each output checked: N rows, every one `--held`. Rows:
   user sees);
 - pdsh -R ssh -f N with an ssh_config naming every host, the same one-shot count (sh + `ss`),
   when /usr/bin/pdsh is there.
-`--wsfleet-root` runs another checkout's code (e.g. /work/main, for the "before" numbers; a
-checkout without the cache then gives the same number in both wsfleet rows).
+`--wsfleet-root` runs another checkout's code; `--wsfleet-root /work/main,.` runs both, taking turns
+run by run (before and after under the same load; a checkout without the cache gives the same
+number in both of its rows).
 """
 
 from __future__ import annotations
@@ -58,24 +59,30 @@ def _check_doc(doc: dict, n: int, held: int) -> str:
     return ""
 
 
-def time_wsfleet(root: Path, config: Path, cache: Path, n: int, held: int, runs: int, *, warm_cache: bool,
-                 command: str) -> tuple[float, list[float], str]:
-    env = _env(root, cache)
+def time_wsfleet(roots: list[Path], config: Path, work: Path, n: int, held: int, runs: int, *, warm_cache: bool,
+                 command: str) -> list[tuple[float, list[float], str]]:
+    """Per root: (median wall, walls, note). The roots take turns run by run, so that load from
+    elsewhere on the machine falls on each alike."""
     argv = [sys.executable, "-m", "wsfleet", "--config", str(config), command, "--format", "json"]
-    walls, note = [], ""
+    walls: list[list[float]] = [[] for _ in roots]
+    notes = ["" for _ in roots]
     for i in range(runs + 1):  # the first compiles the bytecode (and fills the cache)
-        if not warm_cache:
-            shutil.rmtree(cache, ignore_errors=True)
-        started = time.perf_counter()
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, cwd=str(config.parent))
-        wall = time.perf_counter() - started
-        if done.returncode not in (0, 1):
-            return float("nan"), walls, f"  !! exit {done.returncode}: {done.stderr.strip()[-300:]}"
-        note = note or _check_doc(json.loads(done.stdout), n, held)
-        if i:
-            walls.append(wall)
-        time.sleep(0.2)
-    return statistics.median(walls), walls, note
+        for k, root in enumerate(roots):
+            cache = work / f"cache-{n}-{k}"
+            if not warm_cache:
+                shutil.rmtree(cache, ignore_errors=True)
+            started = time.perf_counter()
+            done = subprocess.run(argv, env=_env(root, cache), capture_output=True, text=True, timeout=120,
+                                  cwd=str(config.parent))
+            wall = time.perf_counter() - started
+            if done.returncode not in (0, 1):
+                notes[k] = notes[k] or f"  !! exit {done.returncode}: {done.stderr.strip()[-300:]}"
+            else:
+                notes[k] = notes[k] or _check_doc(json.loads(done.stdout), n, held)
+            if i:
+                walls[k].append(wall)
+            time.sleep(0.2)
+    return [(statistics.median(w), w, note) for w, note in zip(walls, notes)]
 
 
 def time_pdsh(ssh_config: Path, hosts: list[str], held_port: int, held: int, runs: int) -> tuple[float, list[float], str]:
@@ -103,7 +110,8 @@ def main() -> int:
     parser.add_argument("--rtt-ms", type=float, default=40.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--held", type=int, default=7, help="connections held on the counted port")
-    parser.add_argument("--wsfleet-root", default=str(ROOT), help="the checkout whose wsfleet runs")
+    parser.add_argument("--wsfleet-root", default=str(ROOT),
+                        help="the checkout whose wsfleet runs; several, comma-separated, take turns run by run")
     parser.add_argument("--command", choices=("counts", "check"), default="counts")
     parser.add_argument("--no-pdsh", action="store_true")
     parser.add_argument("--serve", type=float, default=0, metavar="S",
@@ -127,7 +135,8 @@ def main() -> int:
         if key.startswith("AWS_"):
             os.environ[key] = value
     sizes = [int(x) for x in args.sizes.split(",")]
-    root = Path(args.wsfleet_root).resolve()
+    roots = [Path(r).resolve() for r in args.wsfleet_root.split(",")]
+    root = roots[0]
     user = getpass.getuser()
     pdsh = None if args.no_pdsh else shutil.which("pdsh")
     work = Path(tempfile.mkdtemp(prefix="wsfleet-oneshot-"))
@@ -137,7 +146,7 @@ def main() -> int:
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     print(f"# wsfleet {args.command}, whole process, {os.cpu_count()} cores, load {load}, RTT {args.rtt_ms:g} ms "
-          f"(ssh only; proxy: {'C' if c_proxy else 'asyncio'}), code: {root}, median of {args.runs}", flush=True)
+          f"(ssh only; proxy: {'C' if c_proxy else 'asyncio'}), code: {', '.join(map(str, roots))}, median of {args.runs}", flush=True)
     with MotoServer() as moto, SshdGroup([key.export_public_key("openssh").decode()], max(sizes), clean_shell=True) as sshd, \
             ConnHolder(count=args.held) as held:
         proxy = DelayProxy(sshd.ports, args.rtt_ms, c_proxy) if args.rtt_ms > 0 else None
@@ -153,16 +162,17 @@ def main() -> int:
                 hosts = dict(zip(fleet["instance_ids"], (f"127.0.0.1:{p}" for p in ports[:n])))
                 config = write_config(work, moto.endpoint_url, fleet["asg"], port=held.port,
                                       ssh={"user": user, "key": str(key_path), "known_hosts": str(known_hosts), "hosts": hosts})
-                cache = work / f"cache-{n}"
+                cache = work / f"cache-{n}-0"
                 if args.serve:
                     print(f"config {config}\ncache {cache}\nenv XDG_CACHE_HOME={cache} PYTHONPATH={root}", flush=True)
                     time.sleep(args.serve)
                     continue
-                for label, warm in (("wsfleet, address cache empty", False), ("wsfleet, address cache warm", True)):
-                    median, walls, note = time_wsfleet(root, config, cache, n, args.held, args.runs,
-                                                       warm_cache=warm, command=args.command)
-                    rows.append((n, label, median, walls, note))
-                    print(f"| {n} | {label} | {median:.3f} s | {' '.join(f'{w:.2f}' for w in walls)} |{note}", flush=True)
+                for label, warm in (("address cache empty", False), ("address cache warm", True)):
+                    timed = time_wsfleet(roots, config, work, n, args.held, args.runs, warm_cache=warm, command=args.command)
+                    for root, (median, walls, note) in zip(roots, timed):
+                        name = f"wsfleet ({root.name}), {label}"
+                        rows.append((n, name, median, walls, note))
+                        print(f"| {n} | {name} | {median:.3f} s | {' '.join(f'{w:.2f}' for w in walls)} |{note}", flush=True)
                 if pdsh:
                     ssh_config = work / "ssh_config"
                     ssh_config.write_text("".join(
