@@ -1,7 +1,7 @@
 """`wsfleet counts` (one sweep of per-instance connection counts) and `wsfleet check` (its verdict).
 
-    wsfleet counts [--source ssh|ssm|cloudwatch] [--format table|json|csv]
-    wsfleet check [--max-skew X] [--source ...] [--format table|json]
+    wsfleet counts [--source ssh|ssm|cloudwatch] [--format table|json|csv] [--no-cache]
+    wsfleet check [--max-skew X] [--source ...] [--format table|json] [--no-cache]
     wsfleet check --wait DURATION [--interval S] [--no-refresh-wait] [...]   (check_wait.py)
 
 `counts --format json` is one object (DESIGN.md, a contract):
@@ -16,6 +16,10 @@
 `check --format json` adds "verdict" ("balanced" | "imbalanced"; null when nothing was measured)
 and "max_skew" (--max-skew, else the fleet's counts.max_skew, default 1.25); with --wait also
 "waited_s" and "sweeps".
+
+Over ssh the sweep starts before the AWS read ends (`sweep_over_ssh`): the read runs beside it,
+and the instances the last run found (the address cache, `counts.address_cache`; `--no-cache`
+skips it) are connected to meanwhile. The rows are the fresh read's, as without the cache.
 
 Exit codes. counts: 0; 3 when the group has instances and none could be measured. check: 0
 balanced, 1 imbalanced, 3 when it could not measure (AWS failure, or no instance measured),
