@@ -13,6 +13,8 @@ to an abandoned request is never taken for the current one.
 - a connection that drops is reopened on the next sweep at once (and a sweep that finds a reused
   connection gone retries once on a fresh one); a host that fails to connect is retried with
   exponential backoff (1 s, 2 s, 4 s ... 30 s), its row repeating the last error meanwhile;
+- `warm_up` starts connections before the sweep that counts them (a one-shot command's address
+  cache); the sweep takes over the ones it asks for and closes the rest unread;
 - a jump host is one bastion connection that tunnels every instance connection;
 - keys are loaded once; `~/.ssh/config` (or `ssh.config_file`), the SSH agent, `ssh.user` apply;
   a login starts with `publickey` and signs a key file's key at once (`ssh_auth`: two round trips
@@ -109,7 +111,7 @@ class SshSource:
             except ValueError:
                 raise ConfigError(f"ssh.jump_host {ssh.jump_host!r} is not [user@]host[:port]; fix it in the config.") from None
         self._links: dict[tuple[str, str, int], _Link] = {}
-        self._warming: dict[tuple[str, str, int], _WarmUp] = {}
+        self._warming: dict[tuple[str, str | None, int, int], _WarmUp] = {}  # by _warm_key
         self._bastion_task: asyncio.Task | None = None
         self._bastion_link = _Link()
         self._sweep_lock = asyncio.Lock()
