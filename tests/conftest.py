@@ -75,3 +75,11 @@ def loopback_only():
     socket.socket.connect = _real_connect
     socket.socket.connect_ex = _real_connect_ex
 
+
+
+@pytest.fixture(autouse=True)
+def own_cache_dir(tmp_path_factory, monkeypatch):
+    """A cache dir per test (the address cache of `counts`/`check` lives there): a test never starts
+    from instance ids another test left, whose moto 10.x addresses a CLI subprocess (which has no
+    loopback guard) would otherwise be asked to connect to."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))

@@ -211,7 +211,7 @@ def test_sessions_share_parsed_service_models_without_growing_the_search_path():
     from wsfleet.model import FleetConfig
 
     sessions = [AwsSession(FleetConfig(name=f"f{i}", asg="a", region="us-east-1")) for i in range(3)]
-    loaders = {id(s._boto._session.get_component("data_loader")) for s in sessions}
+    loaders = {id(s._core.get_component("data_loader")) for s in sessions}
     assert len(loaders) == 1
-    paths = sessions[0]._boto._session.get_component("data_loader").search_paths
+    paths = sessions[0]._core.get_component("data_loader").search_paths
     assert len(paths) == len(set(paths))

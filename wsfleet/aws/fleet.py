@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import Any, Iterable, Sequence
 
@@ -17,7 +18,16 @@ FILTER_VALUES_PER_CALL = 200
 
 def read_group(session: AwsSession, asg: str) -> GroupState:
     """The group, its sizes and its instances with addresses (one call per 1000 instances)."""
-    raw = describe_group(session, asg)
+    with aws_errors(f"reading Auto Scaling group {asg}"):
+        session.client("autoscaling")
+    # EC2's client is made while Auto Scaling answers: botocore parses EC2's large service model
+    # (~0.2 s here). A failure there is left to describe_instances, which makes it again and says why.
+    ec2 = threading.Thread(target=_quietly, args=(session.client, "ec2"), name="wsfleet-ec2-client", daemon=True)
+    ec2.start()
+    try:
+        raw = describe_group(session, asg)
+    finally:
+        ec2.join()
     described = describe_instances(session, [i["InstanceId"] for i in raw.get("Instances", ())])
     return group_from_aws(raw, described)
 
@@ -168,6 +178,13 @@ def exit_standby(session: AwsSession, asg: str, instance_id: str) -> None:
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _quietly(call, *args) -> None:
+    try:
+        call(*args)
+    except Exception:  # noqa: BLE001 - made again, and reported, by the caller that needs it
+        pass
 
 
 def _paged_instances(ec2: Any, **params: Any) -> Iterable[dict[str, Any]]:

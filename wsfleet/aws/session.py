@@ -1,4 +1,4 @@
-"""One AWS session per fleet: boto3 clients with the fleet's profile, region and endpoint.
+"""One AWS session per fleet: botocore clients with the fleet's profile, region and endpoint.
 
 Credentials come from botocore's own chain (env, profiles, SSO, assume-role, instance roles):
 wsfleet never reads or stores a secret. Every client shares one retry policy (adaptive mode,
@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
 import botocore.exceptions
 import botocore.loaders
 import botocore.session
@@ -79,11 +78,14 @@ class AwsSession:
     ) -> None:
         self.fleet = fleet
         try:
+            # botocore itself, not boto3: wsfleet makes clients only (no resources, no S3 transfers),
+            # and importing boto3 costs ~0.1 s more (s3transfer) on every one-shot command
             core = botocore.session.Session(profile=fleet.profile)
             core.register_component("data_loader", _shared_loader())
             core.get_scoped_config()  # an unknown profile raises here, not at the first call
-            self._boto = boto3.Session(region_name=fleet.region, botocore_session=core)
-            _shared_loader()  # dedups the data path boto3 just appended
+            if fleet.region:
+                core.set_config_variable("region", fleet.region)
+            self._core = core
         except botocore.exceptions.ProfileNotFound:
             raise ConfigError(
                 f"AWS profile {fleet.profile!r} of fleet {fleet.name!r} is not in your AWS config: "
@@ -106,14 +108,15 @@ class AwsSession:
         # Registered on the session, so every client created from it inherits both hooks; on the
         # most specific wildcard node and first, so they run before botocore's per-service retry
         # handler and before a test's Stubber answers the call.
-        self._boto.events.register_first("before-call.*.*", self._before_call)
-        self._boto.events.register_first("needs-retry.*.*", self._fail_fast_on_connection_errors)
+        events = core.get_component("event_emitter")
+        events.register_first("before-call.*.*", self._before_call)
+        events.register_first("needs-retry.*.*", self._fail_fast_on_connection_errors)
 
     # ------------------------------------------------------------------ identity of the session
 
     @property
     def region(self) -> str | None:
-        return self._boto.region_name
+        return self._core.get_config_variable("region")
 
     @property
     def profile(self) -> str | None:
@@ -131,11 +134,11 @@ class AwsSession:
     # ------------------------------------------------------------------ clients
 
     def client(self, service: str) -> Any:
-        """The cached boto3 client for `service` ("autoscaling", "cloudwatch", "ec2", "elbv2", ...)."""
+        """The cached botocore client for `service` ("autoscaling", "cloudwatch", "ec2", "elbv2", ...)."""
         client = self._clients.get(service)
         if client is not None:
             return client
-        with self._lock:  # boto3 sessions are not thread-safe; clients are
+        with self._lock:  # botocore sessions are not thread-safe; clients are
             client = self._clients.get(service)
             if client is None:
                 if self.region is None:
@@ -144,7 +147,7 @@ class AwsSession:
                         f"pass --region, or set AWS_REGION."
                     )
                 with _errors.aws_errors(f"creating the {service} client", profile=self.profile):
-                    client = self._boto.client(service, endpoint_url=self.endpoint_url, config=self._config)
+                    client = self._core.create_client(service, endpoint_url=self.endpoint_url, config=self._config)
                 self._clients[service] = client
         return client
 

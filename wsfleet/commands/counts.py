@@ -1,7 +1,7 @@
 """`wsfleet counts` (one sweep of per-instance connection counts) and `wsfleet check` (its verdict).
 
-    wsfleet counts [--source ssh|ssm|cloudwatch] [--format table|json|csv]
-    wsfleet check [--max-skew X] [--source ...] [--format table|json]
+    wsfleet counts [--source ssh|ssm|cloudwatch] [--format table|json|csv] [--no-cache]
+    wsfleet check [--max-skew X] [--source ...] [--format table|json] [--no-cache]
     wsfleet check --wait DURATION [--interval S] [--no-refresh-wait] [...]   (check_wait.py)
 
 `counts --format json` is one object (DESIGN.md, a contract):
@@ -16,6 +16,10 @@
 `check --format json` adds "verdict" ("balanced" | "imbalanced"; null when nothing was measured)
 and "max_skew" (--max-skew, else the fleet's counts.max_skew, default 1.25); with --wait also
 "waited_s" and "sweeps".
+
+Over ssh the sweep starts before the AWS read ends (`sweep_over_ssh`): the read runs beside it,
+and the instances the last run found (the address cache, `counts.address_cache`; `--no-cache`
+skips it) are connected to meanwhile. The rows are the fresh read's, as without the cache.
 
 Exit codes. counts: 0; 3 when the group has instances and none could be measured. check: 0
 balanced, 1 imbalanced, 3 when it could not measure (AWS failure, or no instance measured),
@@ -63,24 +67,131 @@ def run(args: Any, ctx: Any) -> int:
     fleet = ctx.fleet
     if checking and max_skew is None:
         max_skew = fleet.counts.max_skew
-    session = ctx.aws(fleet)
     fmt = getattr(args, "format", "table")
     verbose = getattr(ctx, "verbose", False)
     if wait is not None:
         from wsfleet.commands.check_wait import run_wait
 
-        return run_wait(fleet, session, wait, max_skew=max_skew, source=getattr(args, "source", None), fmt=fmt, verbose=verbose)
+        return run_wait(fleet, ctx.aws(fleet), wait, max_skew=max_skew, source=getattr(args, "source", None), fmt=fmt, verbose=verbose)
 
-    from wsfleet.counts import open_source, targets_for
+    if (getattr(args, "source", None) or fleet.counts.source) == "ssh":
+        sweep = sweep_over_ssh(ctx, fleet, use_cache=not getattr(args, "no_cache", False))
+    else:
+        from wsfleet.counts import open_source, targets_for
 
-    group = read_counted_group(session, fleet.asg)
-    targets = targets_for(fleet, group)
-    source = open_source(fleet, session, getattr(args, "source", None))
-    sweep = asyncio.run(_collect(fleet, source, targets))
+        session = ctx.aws(fleet)
+        group = read_counted_group(session, fleet.asg)
+        targets = targets_for(fleet, group)
+        source = open_source(fleet, session, getattr(args, "source", None))
+        sweep = asyncio.run(_collect(fleet, source, targets))
 
     verdict = judge(sweep, max_skew) if checking else None
     print_result(sweep, checking=checking, verdict=verdict, max_skew=max_skew, fmt=fmt, verbose=verbose)
     return result_code(sweep, checking=checking, verdict=verdict, asg=fleet.asg)
+
+
+def sweep_over_ssh(ctx: Any, fleet, *, use_cache: bool = True) -> CountSweep:
+    """One sweep over SSH, started as early as it can be (the one-shot latency of `counts`/`check`).
+
+    The AWS side runs beside the sweep (`wsfleet.beside`: a forked process on the other core, or a
+    thread): importing botocore and reading the group (`read_group`: Auto Scaling, then EC2 for the
+    addresses), then resolving the launch template and reading the instance refreshes, at once,
+    while the sweep runs (they only say which rows are `current`). Meanwhile this process imports
+    asyncssh, loads the keys and, with the address cache (`counts.address_cache`), starts
+    connecting to the instances the last run saw. Rows come from the fresh read only: a cached
+    instance that left the group is dropped unread, one whose address changed is connected again
+    at the new one, a new one is connected when its address arrives. `use_cache=False`
+    (`--no-cache`) neither reads nor writes the cache."""
+    from wsfleet.beside import Beside
+    from wsfleet.counts import address_cache, open_source
+    from wsfleet.errors import WsfleetError
+
+    cached = address_cache.load(fleet) if use_cache else ()
+    aws = Beside(lambda: _aws_side(ctx, fleet, cached if use_cache else None), verbose=getattr(ctx, "verbose", False))
+    aws.start()
+    try:
+        try:
+            source = open_source(fleet, None, "ssh")
+        except WsfleetError:
+            aws.next_blocking()  # an AWS failure is the one to report, as when the group was read first
+            raise
+        return asyncio.run(_sweep_ahead(fleet, source, aws, cached))
+    finally:
+        aws.close()
+
+
+def _aws_side(ctx: Any, fleet, cached):
+    """The group with addresses (saved for the next run unless `cached` is None), then what it
+    launches now with the sentences about what could not be read (`_current_template`)."""
+    from wsfleet.aws.fleet import read_group
+
+    session = ctx.aws(fleet)
+    group = read_group(session, fleet.asg)
+    if cached is not None:
+        from wsfleet.counts import address_cache
+
+        address_cache.save(fleet, group, cached)
+    yield group
+    yield _current_template(session, fleet.asg, group.launch_template)
+
+
+async def _sweep_ahead(fleet, source, aws, cached) -> CountSweep:
+    import logging
+    from dataclasses import replace
+
+    from wsfleet.counts import collect_sweep, targets_for
+    from wsfleet.model import GroupState
+
+    answered = False
+    try:
+        if cached:
+            guess = GroupState(name=fleet.asg, min_size=0, max_size=0, desired=0, instances=cached)
+            started = source.warm_up(targets_for(fleet, guess))
+            logging.getLogger(__name__).info("connecting to %d instances from the address cache while the group is read", started)
+        group = await aws.next()
+        template = asyncio.ensure_future(aws.next())
+        sweep = await collect_sweep(fleet, source, targets_for(fleet, replace(group, launch_template=None)))
+        template, problems = await template
+        answered = True
+    finally:
+        if not answered:
+            aws.stop()  # a pending read of the AWS side must not hold up the loop's shutdown
+        await source.aclose()
+    for problem in problems:
+        print(f"wsfleet: {problem}.", file=sys.stderr)
+    return with_current(sweep, template)
+
+
+def _current_template(session: Any, asg: str, ref):
+    """(what the group launches now, problems): `read_counted_group`'s two reads, at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wsfleet.aws.refresh import deploying_to, read_latest_refresh
+    from wsfleet.errors import WsfleetError
+
+    if ref is None or ref.is_launch_configuration:
+        return ref, []
+
+    def latest_refresh():
+        try:
+            return read_latest_refresh(session, asg)
+        except WsfleetError:
+            return None  # as with_deploy_target: no refresh calls at this endpoint
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wsfleet-aws") as pool:
+        refresh = pool.submit(latest_refresh)
+        problems: list[str] = []
+        resolved = resolved_ref(session, ref, problems)
+        return deploying_to(resolved, refresh.result()), problems
+
+
+def with_current(sweep: CountSweep, template) -> CountSweep:
+    """`sweep` with each row's `current` said by `template` (as `targets_for` says it for targets)."""
+    from dataclasses import replace
+
+    rows = tuple(replace(r, current=template.is_current(r.launch_template_version) if template else None)
+                 for r in sweep.instances)
+    return replace(sweep, instances=rows)
 
 
 def read_counted_group(session: Any, asg: str):
@@ -106,14 +217,19 @@ def resolved_template(session: Any, group, problems: list[str]):
     `current` unknown, and a sentence (without its final stop) in `problems`."""
     from dataclasses import replace
 
+    return replace(group, launch_template=resolved_ref(session, group.launch_template, problems))
+
+
+def resolved_ref(session: Any, ref, problems: list[str]):
+    """`ref` resolved (`aws.fleet.resolve_launch_template`), or as it is with a sentence in `problems`."""
     from wsfleet.aws.fleet import resolve_launch_template
     from wsfleet.errors import WsfleetError
 
     try:
-        return replace(group, launch_template=resolve_launch_template(session, group.launch_template))
+        return resolve_launch_template(session, ref)
     except WsfleetError as exc:
         problems.append(f"which launch template version is current is unknown ({exc.message.rstrip('.')})")
-        return group
+        return ref
 
 
 def judge(sweep: CountSweep, max_skew: float) -> str | None:

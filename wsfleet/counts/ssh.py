@@ -13,6 +13,8 @@ to an abandoned request is never taken for the current one.
 - a connection that drops is reopened on the next sweep at once (and a sweep that finds a reused
   connection gone retries once on a fresh one); a host that fails to connect is retried with
   exponential backoff (1 s, 2 s, 4 s ... 30 s), its row repeating the last error meanwhile;
+- `warm_up` starts connections before the sweep that counts them (a one-shot command's address
+  cache); the sweep takes over the ones it asks for and closes the rest unread;
 - a jump host is one bastion connection that tunnels every instance connection;
 - keys are loaded once; `~/.ssh/config` (or `ssh.config_file`), the SSH agent, `ssh.user` apply;
   a login starts with `publickey` and signs a key file's key at once (`ssh_auth`: two round trips
@@ -70,6 +72,25 @@ class CommandOutput:
     detail: str | None = None
 
 
+@dataclass
+class _WarmUp:
+    """One connection attempt started ahead of a sweep (`SshSource.warm_up`)."""
+
+    slotted: asyncio.Future  # done when it gets its slot
+    task: asyncio.Task | None = None
+    started: float | None = None  # loop time when it got its slot
+
+
+def _warm_key(target: CountTarget) -> tuple[str, str | None, int, int]:
+    return (target.instance_id, target.host, target.ssh_port, target.service_port)
+
+
+def _retrieved_task(task: asyncio.Task) -> None:
+    """An attempt no sweep took over (its instance left the group) must not log 'exception was never retrieved'."""
+    if not task.cancelled():
+        task.exception()
+
+
 class SshSource:
     name = "ssh"
 
@@ -90,6 +111,7 @@ class SshSource:
             except ValueError:
                 raise ConfigError(f"ssh.jump_host {ssh.jump_host!r} is not [user@]host[:port]; fix it in the config.") from None
         self._links: dict[tuple[str, str, int], _Link] = {}
+        self._warming: dict[tuple[str, str | None, int, int], _WarmUp] = {}  # by _warm_key
         self._bastion_task: asyncio.Task | None = None
         self._bastion_link = _Link()
         self._sweep_lock = asyncio.Lock()
@@ -195,6 +217,58 @@ class SshSource:
             raise _Failure("command", f"{address_of(target)} would not open a session: {exc.reason}") from None
         link.reader, link.reader_port, link.reader_is_perl = reader, target.service_port, not link.no_perl
 
+    # ------------------------------------------------------------------ connecting ahead of a sweep
+
+    def warm_up(self, targets: Sequence[CountTarget]) -> int:
+        """Start connecting to `targets` now, before the sweep that will count them: a one-shot
+        command connects to the addresses the last run saw (`address_cache`) while it reads the
+        group again. Each attempt takes a slot as a sweep's would. The next sweep takes over every
+        attempt whose (instance, host, ports) it asks for, and closes the others unread: an instance
+        that left the group, or whose address changed, is never reported from here. A taken-over
+        attempt gets the host's `counts.timeout` from when the sweep asked for it (or from its slot,
+        if later), never less: time the client spent on other work first is not the host's.
+        Returns how many attempts started; call it inside the loop that will run the sweep."""
+        started = 0
+        for target in targets:
+            if target.host is None:
+                continue
+            key = _warm_key(target)
+            link = self._links.setdefault(key[:3], _Link())
+            if key in self._warming or link.connected() or link.backoff.waiting(time.monotonic()):
+                continue
+            warm = _WarmUp(slotted=asyncio.get_running_loop().create_future())
+            warm.task = asyncio.create_task(self._warm(warm, link, target))
+            warm.task.add_done_callback(_retrieved_task)
+            self._warming[key] = warm
+            started += 1
+        return started
+
+    async def _warm(self, warm: "_WarmUp", link: _Link, target: CountTarget) -> tuple[str, int, str]:
+        """What `_measure` does first on a new connection: open it and the count loop (in a slot),
+        then take the loop's first answer. The sweep that takes it over bounds it."""
+        async with self._slots:
+            warm.started = asyncio.get_running_loop().time()
+            warm.slotted.set_result(None)
+            await self._open(link, target)
+        return await self._first_answer(link, target)
+
+    async def _take_over(self, warm: "_WarmUp", asked: float) -> tuple[float, tuple[str, int, str]]:
+        """(when the attempt got its slot, its first answer), within `counts.timeout` of `asked` or
+        of the slot, whichever is later."""
+        if warm.started is None:  # still queued behind the concurrency limit
+            await asyncio.wait([warm.task, warm.slotted], return_when=asyncio.FIRST_COMPLETED)
+        started = warm.started if warm.started is not None else asyncio.get_running_loop().time()
+        async with asyncio.timeout_at(max(asked, started) + self._timeout):
+            return started, await warm.task
+
+    def _drop_warm_ups(self, keep: set[tuple[str, str | None, int, int]]) -> None:
+        """Cancel the attempts no sweep asks for, and close their connections."""
+        for key in [k for k in self._warming if k not in keep]:
+            self._warming.pop(key).task.cancel()
+            link = self._links.pop(key[:3], None)
+            if link is not None:
+                link.close()
+
     # ------------------------------------------------------------------ one host
 
     async def _measure(self, target: CountTarget, seq: int) -> InstanceCount:
@@ -209,21 +283,25 @@ class SshSource:
             return failed(target, last.kind, f"{last.detail} (next attempt in {wait:.0f} s)")
         started = loop.time()
         deadline = started + self._timeout
+        warm = self._warming.pop(_warm_key(target), None)
         for attempt in (1, 2):
             reused = link.ready_for(target.service_port)
             try:
-                if not reused:
+                if warm is not None:  # connected (or connecting) ahead of this sweep: its outcome
+                    taking, warm, reused = warm, None, False
+                    started, (output, status, stderr) = await self._take_over(taking, started)
+                elif not reused:
                     async with self._slots:
                         if attempt == 1:
                             started = loop.time()
                             deadline = started + self._timeout
                         async with asyncio.timeout_at(deadline):
                             await self._open(link, target)
-                async with asyncio.timeout_at(deadline):
-                    if reused:
-                        output, status, stderr = await link.reader.ask(seq)
-                    else:
+                    async with asyncio.timeout_at(deadline):
                         output, status, stderr = await self._first_answer(link, target)
+                else:
+                    async with asyncio.timeout_at(deadline):
+                        output, status, stderr = await link.reader.ask(seq)
             except _ReaderGone:
                 gone_conn = link.dropped
                 exit_status = link.reader.exit_status if link.reader else None
@@ -276,6 +354,7 @@ class SshSource:
                     row = failed(target, "command", f"internal error: {type(exc).__name__}: {exc}")
                 answers.put_nowait(row)
 
+            self._drop_warm_ups({_warm_key(t) for t in targets})
             tasks = [asyncio.create_task(one(t)) for t in targets]
             try:
                 for _ in tasks:
@@ -316,6 +395,7 @@ class SshSource:
         return CommandOutput(stdout=stdout[:max_bytes], exit_status=result.exit_status, stderr=stderr[-300:])
 
     async def aclose(self) -> None:
+        self._drop_warm_ups(set())
         links = [*self._links.values(), self._bastion_link]
         self._links.clear()
         conns = [link.conn for link in links if link.conn is not None]

@@ -2,7 +2,7 @@
 would have made (VPC, subnets, launch template, an internal ALB with its target group, the Auto
 Scaling group attached to that target group).
 
-wsfleet never creates groups, so this is plain boto3; everything wsfleet *does* manage (alarms,
+wsfleet never creates groups, so this is plain botocore; everything wsfleet *does* manage (alarms,
 policies, warm pool, schedule) is then provisioned by wsfleet's own `provision` code (`provision`).
 The VPC is 127.0.0.0/16, so moto hands the instances loopback addresses: even an instance missing
 from the config's host map would be looked for on loopback, never on a real network.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from wsfleet.errors import WsfleetError
@@ -66,13 +66,15 @@ _clients: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def clients(endpoint_url: str, region: str) -> dict[str, Any]:
-    """EC2 and Auto Scaling clients for moto (one boto3 session: creating one costs ~0.15 s)."""
+    """EC2 and Auto Scaling clients for moto (one botocore session, as AwsSession: creating one costs ~0.15 s)."""
     key = (endpoint_url, region)
     if key not in _clients:
-        session = boto3.Session(aws_access_key_id="demo", aws_secret_access_key="demo", region_name=region)
+        session = botocore.session.Session()
+        session.set_credentials("demo", "demo")
         config = Config(retries={"max_attempts": 1}, connect_timeout=3, read_timeout=20)
         _clients.clear()  # an old demo's endpoint is gone
-        _clients[key] = {name: session.client(name, endpoint_url=endpoint_url, config=config) for name in ("ec2", "autoscaling", "elbv2")}
+        _clients[key] = {name: session.create_client(name, region_name=region, endpoint_url=endpoint_url, config=config)
+                         for name in ("ec2", "autoscaling", "elbv2")}
     return _clients[key]
 
 
