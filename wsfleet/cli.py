@@ -97,7 +97,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     d.add_argument("--seconds", type=float, default=None, metavar="S", help="stop after S seconds")
     d.add_argument("--no-ui", action="store_true", help="headless: one JSON line per engine period")
     d.add_argument("--host-wide", action="store_true", help="publish netstat's host-wide count (as the agent's tcp_established would), not the exact one")
-    d.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)  # the dashboard's process: stop when it is gone
 
     s = sub.add_parser("status", help="one read of the group, alarms, policies, warm pool, schedule")
     s.add_argument("--format", choices=FORMATS_TABLE_JSON, default="table")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import os
 import signal
 import sys
 import time
@@ -96,36 +95,104 @@ def _say(text: str) -> None:
     print(f"wsfleet demo: {text}", file=sys.stderr, flush=True)
 
 
-def _progress(text: str) -> None:
-    from wsfleet.demo.process import PROGRESS
-
-    _say(f"{PROGRESS}{text}")
-
-
 def _terminal() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def _dashboard_beside(args: Any, ctx: Any) -> int | None:
-    """The dashboard in this process, the fleet in a child (wsfleet.demo.process); None when there
-    is no dashboard in this build (the caller then runs headless)."""
-    try:
-        from wsfleet.tui.app import WsfleetApp
-    except ImportError:
-        return None
-    from wsfleet.demo.config_file import FLEET_NAME
-    from wsfleet.demo.process import PREFIX, PROGRESS, DemoProcess
+class _DemoBoot:
+    """The demo fleet booting on a thread of this process while the dashboard opens: the
+    dashboard's Boot (wsfleet.tui.app). Started before Textual is imported, so the import and the
+    fleet's boot overlap wherever either waits."""
 
-    child = DemoProcess.for_args(args, ctx, FLEET_NAME)
+    title = "Starting the demo fleet…"
+
+    def __init__(self, demo: Any, ctx: Any) -> None:
+        import threading
+
+        self.demo, self._ctx = demo, ctx
+        self._lines: list[str] = []
+        self._done, self._cancelled = threading.Event(), threading.Event()
+        self._error: BaseException | None = None
+        demo.on_progress = self._lines.append
+        self._thread = threading.Thread(target=self._boot, name="wsfleet-demo-boot", daemon=True)
+        self._thread.start()
+
+    def _boot(self) -> None:
+        try:
+            self.demo.start()
+        except BaseException as exc:  # reported by wait(), on the dashboard, as one sentence
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def progress(self) -> list[str]:
+        return list(self._lines)
+
+    @property
+    def started(self) -> bool:
+        return self._done.is_set() and self._error is None
+
+    def announce(self) -> list[str]:
+        """Shown on the dashboard once the fleet serves: the story, and how to reach it from a second terminal."""
+        return [*_story(self.demo), f"config: {self.demo.config_path}", f"try from another terminal: {self.demo.try_line()}"]
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def wait(self) -> Any:
+        from wsfleet.context import Context
+        from wsfleet.errors import WsfleetError
+        from wsfleet.service import FleetDirectory
+
+        while not self._done.wait(0.1):
+            if self._cancelled.is_set():
+                raise WsfleetError("the demo was stopped before its fleet started.")
+        if self._error is not None:
+            why = getattr(self._error, "message", None) or str(self._error) or type(self._error).__name__
+            raise WsfleetError(f"the demo fleet did not start: {why}")
+        ctx = Context(config_path=str(self.demo.config_path), fleet_name=self.demo.fleet_name,
+                      read_only=self._ctx.read_only, verbose=self._ctx.verbose)
+        return FleetDirectory.from_context(ctx)
+
+
+def _story(demo: Any) -> list[str]:
+    """What the demo says of itself: its story, what it publishes, what provisioning warned of."""
+    lines = [demo.scenario.summary]
+    if demo.host_wide is not None:
+        model = demo.host_wide
+        lines.append(f"publishing host-wide counts ({model.sockets_per_client} sockets a client + {model.fixed}, as netstat's "
+                     f"tcp_established would): the alarms see about {model.sockets_per_client}x the real load; `wsfleet doctor` shows the ratio.")
+    lines += [f"provision warned: {w}" for w in demo.warnings]
+    return lines
+
+
+def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
+    """The dashboard at once, on its boot screen, while the fleet boots on a thread (_DemoBoot);
+    None when this build has no dashboard (the caller then runs headless)."""
+    if importlib.util.find_spec("textual") is None:
+        return None
+    from wsfleet.demo.fleet import DemoFleet
+
+    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
+    boot = _DemoBoot(demo, ctx)
     app = None
     try:
-        app = WsfleetApp(None, fleet=FLEET_NAME, boot=child)
+        from wsfleet.tui.app import WsfleetApp
+
+        app = WsfleetApp(None, fleet=demo.fleet_name, boot=boot)
         app.run()
     finally:
-        child.stop()
-        for line in child.lines:  # the demo's story, config and try line, now that the terminal is back
-            if not line.startswith(PREFIX + PROGRESS):  # the boot screen's steps: said already
-                print(line, file=sys.stderr)
+        boot.join()  # a quit during the boot waits for it, so that stop() finds a whole fleet to clean up
+        demo.stop()
+        if boot.started:  # now that the terminal is back: what it played (its config is gone with it)
+            for line in _story(demo):
+                _say(line)
+            _say("stopped: its servers, moto and temporary directory are gone.")
+        for problem in demo.errors[:5]:
+            _say(f"note: {problem}")
     if app is not None and app.boot_error:
         _say(app.boot_error)
         return 3
@@ -135,10 +202,10 @@ def _dashboard_beside(args: Any, ctx: Any) -> int | None:
 def run(args: Any, ctx: Any) -> int:
     _check_demo_extra()
     _check_args(args)
-    if not args.no_ui and _terminal() and getattr(args, "parent_pid", None) is None:
+    if not args.no_ui and _terminal():
         with _StopOnSignal():
             try:
-                status = _dashboard_beside(args, ctx)
+                status = _dashboard_in_process(args, ctx)
             except (KeyboardInterrupt, _Stop):
                 _say("stopping.")
                 return 0
@@ -149,14 +216,12 @@ def run(args: Any, ctx: Any) -> int:
     from wsfleet.demo.fleet import DemoFleet
 
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
-    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False),
-                     on_progress=_progress if getattr(args, "parent_pid", None) is not None else None)  # for the dashboard's boot screen
+    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
     with _StopOnSignal():
         try:
             return _run_demo(args, ctx, demo, deadline)
         except (KeyboardInterrupt, _Stop):
-            if getattr(args, "parent_pid", None) is None:  # beside a dashboard, the dashboard ended it
-                _say("stopping.")
+            _say("stopping.")
             return 0
         finally:
             demo.stop()
@@ -166,26 +231,14 @@ def run(args: Any, ctx: Any) -> int:
 
 def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
     demo.start()
-    _say(demo.scenario.summary)
-    if demo.host_wide is not None:
-        model = demo.host_wide
-        _say(f"publishing host-wide counts ({model.sockets_per_client} sockets a client + {model.fixed}, as netstat's tcp_established would): "
-             f"the alarms see about {model.sockets_per_client}x the real load; `wsfleet doctor` shows the ratio.")
-    for warning in demo.warnings:
-        _say(f"provision warned: {warning}")
-    from wsfleet.demo.process import CONFIG_LINE
-
-    _say(f"{CONFIG_LINE}{demo.config_path}")  # the dashboard beside a child demo waits for this line
+    for line in _story(demo):
+        _say(line)
+    _say(f"config: {demo.config_path}")
     _say(f"try from another terminal: {demo.try_line()}")
-    if not args.no_ui and getattr(args, "parent_pid", None) is None:  # with a terminal, run() opened the dashboard
+    if not args.no_ui:  # with a terminal, run() opened the dashboard
         _say("no terminal for the dashboard: running headless (--no-ui says so).")
-    parent = getattr(args, "parent_pid", None)
-    if parent is None:
-        _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
+    _say(f"printing one JSON line per engine step{'' if deadline is None else f' for {args.seconds:g} s'} (Ctrl-C to stop).")
     while deadline is None or time.monotonic() < deadline:
-        if parent is not None and os.getppid() != parent:
-            _say("the dashboard's process is gone: stopping.")
-            return 0
         wait = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
         frame = demo.next_frame(timeout=wait)
         if frame is not None:

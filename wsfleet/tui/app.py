@@ -33,6 +33,8 @@ class Boot(Protocol):
 
     def cancel(self) -> None: ...
 
+    # optional: `announce() -> list[str]`, shown as a notification once the dashboard opens
+
 
 class WsfleetApp(App):
     CSS_PATH = "wsfleet.tcss"
@@ -111,6 +113,9 @@ class WsfleetApp(App):
             self.fleet_name = directory.default_name(self.requested_fleet)
             self.directory = directory
             self._open_dashboard(replace=True)
+            notes = getattr(self.boot, "announce", None)
+            if notes:
+                self.notify("\n".join(notes()), title="Demo", timeout=30)
         except Exception as exc:  # the fleet came up but cannot be shown (its config): one sentence, not a hang
             self._boot_failed(getattr(exc, "message", None) or str(exc) or type(exc).__name__)
 
