@@ -129,6 +129,10 @@ class _DemoBoot:
         return list(self._lines)
 
     @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
     def started(self) -> bool:
         return self._done.is_set() and self._error is None
 
@@ -185,6 +189,8 @@ def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
         app = WsfleetApp(None, fleet=demo.fleet_name, boot=boot)
         app.run()
     finally:
+        if not boot.done:
+            _say("stopping: letting the fleet finish booting, then removing it…")
         boot.join()  # a quit during the boot waits for it, so that stop() finds a whole fleet to clean up
         demo.stop()
         if boot.started:  # now that the terminal is back: what it played (its config is gone with it)
