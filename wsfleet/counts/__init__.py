@@ -19,6 +19,39 @@ from wsfleet.counts.base import CountSource, failed
 from wsfleet.errors import ConfigError
 from wsfleet.model import COUNT_SOURCES, CountSweep, CountTarget, FleetConfig, GroupState, Instance
 
+
+def _quick_liboqs_lookup() -> None:
+    """asyncssh looks for liboqs (post-quantum kex) with ctypes.util.find_library at import, which on
+    Linux runs `ldconfig -p` and then gcc for each name it misses: 40-60 ms of every one-shot
+    `counts`/`check` here, where there is no liboqs. The answer is in the dynamic linker's cache and
+    LD_LIBRARY_PATH, so for those two names look there first and ask find_library only when a
+    liboqs is there. Any other name goes to find_library unchanged."""
+    import ctypes.util
+    import os
+
+    original = ctypes.util.find_library
+    if getattr(original, "wsfleet_quick", False) or not os.path.exists("/etc/ld.so.cache"):
+        return
+
+    def find_library(name: str):
+        if name in ("oqs", "liboqs"):
+            try:
+                with open("/etc/ld.so.cache", "rb") as f:
+                    cached = b"liboqs.so" in f.read()
+            except OSError:
+                return original(name)
+            dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if d]
+            listed = any(n.startswith("liboqs.so") for d in dirs if os.path.isdir(d) for n in os.listdir(d))
+            if not cached and not listed:
+                return None
+        return original(name)
+
+    find_library.wsfleet_quick = True  # type: ignore[attr-defined]
+    ctypes.util.find_library = find_library
+
+
+_quick_liboqs_lookup()
+
 __all__ = ["CountSource", "targets_for", "open_source", "collect_sweep", "address_for"]
 
 
