@@ -33,7 +33,7 @@ import json
 import re
 from typing import Any
 
-from wsfleet.model import FleetConfig, MetricSpec, ScaleInConfig, ScaleOutConfig
+from wsfleet.model import FleetConfig, ScaleInConfig, ScaleOutConfig
 
 GROUP_DIMENSION = "AutoScalingGroupName"  # the only name the agent fills with ${aws:AutoScalingGroupName}
 STATSD_HOST = "127.0.0.1"  # the listener binds loopback only: the sender is on the same host
@@ -73,19 +73,16 @@ def statsd_name_problem(name: str) -> str | None:
             f"(the agent turns '.' into '_', and ':', '|', '@', '#', ',' and '=' are StatsD syntax)")
 
 
-def _parts(fleet: FleetConfig | None) -> tuple[MetricSpec, int]:
-    metric = fleet.metric if fleet is not None else MetricSpec()
-    interval = collection_interval(
-        fleet.scale_out if fleet is not None else ScaleOutConfig(),
-        fleet.scale_in if fleet is not None else ScaleInConfig(),
-    )
-    return metric, interval
+def or_defaults(fleet: FleetConfig | None) -> FleetConfig:
+    """`fleet`, or a fleet of the defaults (agent-config without any config file)."""
+    return fleet if fleet is not None else FleetConfig(name="(defaults)", asg="")
 
 
 def agent_config(fleet: FleetConfig | None = None, *, host_wide: bool = False) -> dict[str, Any]:
     """The agent JSON document for `fleet` (None: the seed's defaults); raises ValueError when the
     metric name cannot be sent over StatsD (the exact path)."""
-    metric, interval = _parts(fleet)
+    fleet = or_defaults(fleet)
+    metric, interval = fleet.metric, collection_interval(fleet.scale_out, fleet.scale_in)
     if host_wide:
         collected: dict[str, Any] = {
             "netstat": {

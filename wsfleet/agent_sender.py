@@ -16,7 +16,7 @@ install can be tried in a scratch directory.
 
 from __future__ import annotations
 
-from wsfleet.agent_config import STATSD_HOST, STATSD_PORT, collection_interval, sender_every, statsd_name_problem
+from wsfleet.agent_config import STATSD_HOST, STATSD_PORT, collection_interval, or_defaults, sender_every, statsd_name_problem
 from wsfleet.counts.command import count_command
 from wsfleet.model import FleetConfig
 
@@ -149,7 +149,7 @@ esac
 
 def sender_script(fleet: FleetConfig | None, version: str) -> str:
     """The script for `fleet` (None: the defaults); ValueError when the metric name cannot travel over StatsD."""
-    fleet = fleet if fleet is not None else FleetConfig(name="(defaults)", asg="")
+    fleet = or_defaults(fleet)
     problem = statsd_name_problem(fleet.metric.name)
     if problem:
         raise ValueError(problem)

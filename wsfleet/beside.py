@@ -118,21 +118,11 @@ class Beside:
 
     async def next(self) -> Any:
         """The work's next result; its exception raised here."""
-        item = await asyncio.get_running_loop().run_in_executor(None, self._receive)
-        if isinstance(item, _Failed):
-            raise item.exception()
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        return _unwrap(await asyncio.get_running_loop().run_in_executor(None, self._receive))
 
     def next_blocking(self) -> Any:
         """`next()` outside an event loop."""
-        item = self._receive()
-        if isinstance(item, _Failed):
-            raise item.exception()
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        return _unwrap(self._receive())
 
     def stop(self) -> None:
         """End the forked work now (a pending `next()` then fails at once); a thread runs to its end."""
@@ -153,3 +143,12 @@ class Beside:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def _unwrap(item: Any) -> Any:
+    """A received result, or its exception raised (a forked side's arrives as `_Failed`)."""
+    if isinstance(item, _Failed):
+        raise item.exception()
+    if isinstance(item, BaseException):
+        raise item
+    return item

@@ -66,6 +66,18 @@ class RunningDemo:
         line = next(x for x in self.stderr if "config: " in x)
         return Path(line.split("config: ", 1)[1].strip())
 
+    def kill_if_running(self) -> None:
+        """A test that failed midway: the demo's whole process group goes, by its id."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def assert_left_nothing(self, workdir: Path, ports: list[int]) -> None:
+        time.sleep(0.2)
+        assert process_group_members(self.proc.pid) == []
+        assert not workdir.exists()
+        assert not [p for p in ports if listening(p)]
+
     def wait_frame(self, predicate, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -194,13 +206,8 @@ def test_spike_demo_counts_scaling_and_clean_exit(tmp_path):
         demo.proc.send_signal(signal.SIGTERM)  # done: the end by --seconds is the next test's
         assert demo.proc.wait(timeout=30) == 0, "".join(demo.stderr)
     finally:
-        if demo.proc.poll() is None:
-            os.killpg(demo.proc.pid, signal.SIGKILL)
-            demo.proc.wait()
-    time.sleep(0.2)
-    assert process_group_members(demo.proc.pid) == []
-    assert not workdir.exists()
-    assert not [p for p in ports if listening(p)]
+        demo.kill_if_running()
+    demo.assert_left_nothing(workdir, ports)
 
 
 def test_seconds_ends_the_demo_by_itself_and_leaves_nothing_behind():
@@ -213,12 +220,8 @@ def test_seconds_ends_the_demo_by_itself_and_leaves_nothing_behind():
         ports = [p for s in snap.get("instances", {}).values() for p in (s["ssh_port"], s["service_port"])]
         assert demo.proc.wait(timeout=60) == 0, "".join(demo.stderr)
     finally:
-        if demo.proc.poll() is None:
-            os.killpg(demo.proc.pid, signal.SIGKILL)
-            demo.proc.wait()
-    time.sleep(0.2)
-    assert process_group_members(demo.proc.pid) == []
-    assert not workdir.exists() and not [p for p in ports if listening(p)]
+        demo.kill_if_running()
+    demo.assert_left_nothing(workdir, ports)
     # it stopped on its own (no signal was sent) within its seconds, counted from its start (the boot included)
     assert demo.all_frames and demo.all_frames[-1]["t"] <= seconds + 3
 

@@ -42,7 +42,6 @@ from typing import Any, Callable, Iterator
 
 from wsfleet.demo import bootstrap, moto_extensions
 from wsfleet.demo.aws_stand_in import HostWideModel
-from wsfleet.demo.env import CLEARED_ENV, DUMMY_ENV
 from wsfleet.demo.config_file import ASG_NAME, FLEET_NAME, REGION, DemoConfigFile, Endpoint, render
 from wsfleet.demo.fleet_step import HOLD_FILE, HOLD_LIMIT, SETTLE_TIMEOUT, DemoFrame, _FleetSteps, _routing  # noqa: F401
 from wsfleet.demo.instances import DemoInstance, DemoKeys, InstanceSockets
@@ -52,8 +51,14 @@ from wsfleet.errors import UsageError
 
 log = logging.getLogger(__name__)
 
-_DUMMY_ENV = DUMMY_ENV
-_CLEARED_ENV = CLEARED_ENV
+_DUMMY_ENV = {
+    "AWS_ACCESS_KEY_ID": "demo",
+    "AWS_SECRET_ACCESS_KEY": "demo",
+    # moto parses ~2 MB of AMI data on its first EC2 call (~0.4 s); the demo's launch template
+    # names one AMI and moto does not check that it exists
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+}
+_CLEARED_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 # moto keeps its state per process, not per server: two demos in one process would share one account
 _running_lock = threading.Lock()
 
