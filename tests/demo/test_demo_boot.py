@@ -50,7 +50,7 @@ def test_it_boots_on_its_own_thread_and_opens_the_demos_fleet(tmp_path):
     gate.set()
     directory = boot.wait()
     assert directory.default_name(None) == "demo" and boot.started
-    assert boot.announce() == ["A morning ramp.", "provision warned: the warm pool is small", f"config: {config}",
+    assert boot.announce() == ["A morning ramp.", "provision warned: the warm pool is small",
                                f"try from another terminal: wsfleet --config {config} counts"]
 
 

@@ -138,7 +138,7 @@ class _DemoBoot:
 
     def announce(self) -> list[str]:
         """Shown on the dashboard once the fleet serves: the story, and how to reach it from a second terminal."""
-        return [*_story(self.demo), f"config: {self.demo.config_path}", f"try from another terminal: {self.demo.try_line()}"]
+        return [*_story(self.demo), f"try from another terminal: {self.demo.try_line()}"]  # the line names the config
 
     def cancel(self) -> None:
         self._cancelled.set()

@@ -115,7 +115,7 @@ class WsfleetApp(App):
             self._open_dashboard(replace=True)
             notes = getattr(self.boot, "announce", None)
             if notes:
-                self.notify("\n".join(notes()), title="Demo", timeout=30)
+                self.notify("\n".join(notes()), title="Demo", timeout=15)  # it covers the table's right half at 80x24
         except Exception as exc:  # the fleet came up but cannot be shown (its config): one sentence, not a hang
             self._boot_failed(getattr(exc, "message", None) or str(exc) or type(exc).__name__)
 
