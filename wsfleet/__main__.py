@@ -1,5 +1,3 @@
-import sys
+from wsfleet.cli import entry
 
-from wsfleet.cli import main
-
-sys.exit(main())
+entry()

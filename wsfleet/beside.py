@@ -13,7 +13,6 @@ RuntimeError naming it). Results cross the fork pickled, through a pipe.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import pickle
 import queue
@@ -118,6 +117,8 @@ class Beside:
 
     async def next(self) -> Any:
         """The work's next result; its exception raised here."""
+        import asyncio
+
         return _unwrap(await asyncio.get_running_loop().run_in_executor(None, self._receive))
 
     def next_blocking(self) -> Any:

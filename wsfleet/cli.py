@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import sys
+import threading
 import traceback
 
 from wsfleet.context import Context
@@ -282,5 +283,34 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_REMOTE
 
 
+# The one-shot reads: their whole run is what a user (or a script polling a deploy) waits for.
+_FAST_EXIT = frozenset({"counts", "check"})
+
+
+def entry() -> None:
+    """The console script (and `python -m wsfleet`): `main()`, then the process's exit.
+
+    After `counts` or `check` the interpreter's own teardown -- freeing every module asyncssh and
+    cryptography loaded, object by object -- took 40 ms of a 0.47 s run here (strace: the output
+    written, then 40 ms to exit_group). Those two leave by `os._exit` once the atexit handlers
+    have run (logging's flush among them) and stdout/stderr are flushed, when no thread other
+    than this one is left (a thread still working would be cut short: then the normal exit).
+    Every other command, and `main()` called in-process (the tests), exits the usual way."""
+    argv = sys.argv[1:]
+    code = main(argv)
+    if command_of(argv) in _FAST_EXIT and threading.active_count() == 1:
+        import atexit
+        import os
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

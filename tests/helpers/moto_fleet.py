@@ -30,6 +30,8 @@ from typing import Any, Mapping
 
 import boto3
 
+from wsfleet.aws.models import TRIMMED
+
 AMI_ID = "ami-12c6146b"  # one of the AMIs moto ships
 DEFAULT_FLEET = "test"
 
@@ -57,6 +59,10 @@ class _Clients:
             client = source[service]
         elif isinstance(source, boto3.Session):
             client = source.client(service, region_name=self._region, endpoint_url=self._endpoint_url)
+        elif source is not None and hasattr(source, "client") and service in TRIMMED:
+            # the AwsSession's EC2 client knows only the operations wsfleet calls (wsfleet.aws.models):
+            # set-up calls (create_vpc, ...) go through a full client on the same region and endpoint
+            client = boto3.client(service, region_name=source.region, endpoint_url=source.endpoint_url)
         elif source is not None and hasattr(source, "client"):
             client = source.client(service)  # AwsSession: its own region and endpoint
         else:

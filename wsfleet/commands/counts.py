@@ -29,8 +29,6 @@ never count as zero connections.
 
 from __future__ import annotations
 
-import asyncio
-import csv
 import json
 import math
 import sys
@@ -83,6 +81,8 @@ def run(args: Any, ctx: Any) -> int:
         group = read_counted_group(session, fleet.asg)
         targets = targets_for(fleet, group)
         source = open_source(fleet, session, getattr(args, "source", None))
+        import asyncio
+
         sweep = asyncio.run(_collect(fleet, source, targets))
 
     verdict = judge(sweep, max_skew) if checking else None
@@ -103,12 +103,16 @@ def sweep_over_ssh(ctx: Any, fleet, *, use_cache: bool = True) -> CountSweep:
     at the new one, a new one is connected when its address arrives. `use_cache=False`
     (`--no-cache`) neither reads nor writes the cache."""
     from wsfleet.beside import Beside
-    from wsfleet.counts import address_cache, open_source
-    from wsfleet.errors import WsfleetError
+    from wsfleet.counts import address_cache
 
     cached = address_cache.load(fleet) if use_cache else ()
     aws = Beside(lambda: _aws_side(ctx, fleet, cached if use_cache else None), verbose=getattr(ctx, "verbose", False))
-    aws.start()
+    aws.start()  # before asyncio and asyncssh are imported: the AWS side needs neither
+    import asyncio
+
+    from wsfleet.counts import open_source
+    from wsfleet.errors import WsfleetError
+
     try:
         try:
             source = open_source(fleet, None, "ssh")
@@ -136,6 +140,7 @@ def _aws_side(ctx: Any, fleet, cached):
 
 
 async def _sweep_ahead(fleet, source, aws, cached) -> CountSweep:
+    import asyncio
     import logging
     from dataclasses import replace
 
@@ -335,6 +340,8 @@ CSV_FIELDS = ("id", "az", "address", "lifecycle", "health", "connections", "erro
 
 
 def write_csv(sweep: CountSweep, out) -> None:
+    import csv
+
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for r in sweep.instances:

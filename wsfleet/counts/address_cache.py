@@ -17,11 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 
+from wsfleet.files import write_private
 from wsfleet.model import FleetConfig, GroupState, Instance
 
 log = logging.getLogger(__name__)
@@ -73,14 +72,6 @@ def save(fleet: FleetConfig, group: GroupState, known: tuple[Instance, ...] = ()
     path = cache_path(fleet)
     doc = {"version": VERSION, "fleet": fleet.name, "asg": fleet.asg, "region": fleet.region, "instances": entries}
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")  # mode 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(doc, f, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_private(path, json.dumps(doc, separators=(",", ":")))
     except OSError as exc:
         log.info("address cache %s not written: %s", path, exc)

@@ -1,0 +1,143 @@
+"""The EC2 client from a trimmed service model: only the operations wsfleet calls.
+
+botocore's EC2 model describes every EC2 operation (4,014 shapes, a 5 MB JSON); creating a client
+parses all of it and builds a method for each: 60 ms here, on the critical path of every one-shot
+`wsfleet counts` whose address cache is empty (the addresses come from EC2). A client made from
+the operations in `EC2_OPERATIONS` and the shapes they reach is created in 3 ms; it serializes the
+same requests and parses the same responses (tests/aws/test_trimmed_models.py compares the two
+against moto), because each of its shapes is the full model's own.
+
+The trimmed model is derived from the installed botocore's model the first time it is needed and
+kept in the user cache dir, named after what it was made from (botocore's version, the API
+version, the source file's path, size and mtime, and the operations), so an upgrade of botocore,
+a model of the user's own in ~/.aws/models or a new operation here derives it again. A cache that
+cannot be read or written costs only the time: the model is then derived in memory.
+
+Adding a call to another EC2 operation means adding it to `EC2_OPERATIONS` (a test scans the
+code for EC2 calls and fails otherwise).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+EC2_OPERATIONS = frozenset({"DescribeInstances", "DescribeLaunchTemplates", "CreateLaunchTemplateVersion"})
+TRIMMED: dict[str, frozenset[str]] = {"ec2": EC2_OPERATIONS}
+_FORMAT = 1  # of the cached file; a change derives every cached model again
+
+_lock = threading.Lock()
+_in_memory: dict[str, dict] = {}
+
+
+def trim(model: dict, operations: frozenset[str]) -> dict:
+    """`model` with only `operations` and every shape they reach (inputs, outputs, errors, and the
+    members, list members and map keys and values of those, transitively)."""
+    missing = sorted(operations - model["operations"].keys())
+    if missing:
+        raise KeyError(f"operations not in the {model['metadata'].get('serviceId')} model: {', '.join(missing)}")
+    shapes = model["shapes"]
+    keep: set[str] = set()
+    todo: list[str] = []
+    for name in operations:
+        op = model["operations"][name]
+        todo.extend(op[k]["shape"] for k in ("input", "output") if k in op)
+        todo.extend(e["shape"] for e in op.get("errors", ()))
+    while todo:
+        name = todo.pop()
+        if name in keep:
+            continue
+        keep.add(name)
+        shape = shapes[name]
+        todo.extend(shape[k]["shape"] for k in ("member", "key", "value") if k in shape)
+        todo.extend(m["shape"] for m in shape.get("members", {}).values())
+    return {
+        **model,
+        "operations": {name: model["operations"][name] for name in sorted(operations)},
+        "shapes": {name: shapes[name] for name in sorted(keep)},
+    }
+
+
+def cache_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_cache_path("wsfleet") / "botocore-models"
+
+
+class TrimmingLoader:
+    """A botocore data loader that answers `service-2` of the services in `trimmed` with their
+    trimmed model and passes everything else (endpoints, rule sets, other services) to `base`."""
+
+    def __init__(self, base: Any, trimmed: dict[str, frozenset[str]] = TRIMMED, directory: Path | None = None) -> None:
+        self._base = base
+        self._trimmed = trimmed
+        self._directory = directory
+
+    def __getattr__(self, name: str) -> Any:  # everything a loader does besides service models
+        return getattr(self._base, name)
+
+    def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
+        operations = self._trimmed.get(service_name)
+        if type_name != "service-2" or operations is None:
+            return self._base.load_service_model(service_name, type_name, api_version)
+        if api_version is None:
+            api_version = self._base.determine_latest_version(service_name, type_name)
+        key = self._key(service_name, api_version, operations)
+        if key is None:  # no file to name it after: botocore says what is wrong
+            return self._base.load_service_model(service_name, type_name, api_version)
+        with _lock:
+            model = _in_memory.get(key)
+            if model is None:
+                model = _in_memory[key] = self._cached(key) or self._derive(key, service_name, api_version, operations)
+            return model
+
+    def _key(self, service: str, api_version: str, operations: frozenset[str]) -> str | None:
+        import botocore
+
+        relative = os.path.join(service, api_version, "service-2")
+        for directory in self._base.search_paths:
+            for suffix in (".json", ".json.gz"):
+                path = os.path.join(directory, relative + suffix)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                made_from = [_FORMAT, botocore.__version__, path, stat.st_size, stat.st_mtime_ns, sorted(operations)]
+                digest = hashlib.sha256(json.dumps(made_from).encode()).hexdigest()[:16]
+                return f"{service}-{api_version}-{digest}"
+        return None
+
+    def _path(self, key: str) -> Path:
+        return (self._directory or cache_dir()) / f"{key}.json"
+
+    def _cached(self, key: str) -> dict | None:
+        path = self._path(key)
+        try:
+            with open(path, encoding="utf-8") as f:
+                model = json.load(f)
+            if not isinstance(model, dict) or not isinstance(model.get("operations"), dict) or "shapes" not in model:
+                raise ValueError("not a service model")
+            return model
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            log.info("trimmed model %s ignored: %s", path, exc)
+            return None
+
+    def _derive(self, key: str, service: str, api_version: str, operations: frozenset[str]) -> dict:
+        from wsfleet.files import write_private
+
+        model = trim(self._base.load_service_model(service, "service-2", api_version), operations)
+        path = self._path(key)
+        try:
+            write_private(path, json.dumps(model, separators=(",", ":")))
+        except OSError as exc:
+            log.info("trimmed model %s not written: %s", path, exc)
+        return model
