@@ -293,12 +293,12 @@ def entry() -> None:
     After `counts` or `check` the interpreter's own teardown -- freeing every module asyncssh and
     cryptography loaded, object by object -- took 40 ms of a 0.47 s run here (strace: the output
     written, then 40 ms to exit_group). Those two leave by `os._exit` once the atexit handlers
-    have run (logging's flush among them) and stdout/stderr are flushed, when no thread other
-    than this one is left (a thread still working would be cut short: then the normal exit).
+    have run (logging's flush among them) and stdout/stderr are flushed, when no thread but
+    daemons is left (a thread still working would be cut short: then the normal exit).
     Every other command, and `main()` called in-process (the tests), exits the usual way."""
     argv = sys.argv[1:]
     code = main(argv)
-    if command_of(argv) in _FAST_EXIT and threading.active_count() == 1:
+    if command_of(argv) in _FAST_EXIT and all(t.daemon or t is threading.main_thread() for t in threading.enumerate()):
         import atexit
         import os
 

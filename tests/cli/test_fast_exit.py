@@ -1,0 +1,58 @@
+"""`wsfleet.cli.entry`: counts and check leave by os._exit after atexit and a flush; the rest exit as usual."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from wsfleet import cli
+
+
+class _Exited(Exception):
+    pass
+
+
+@pytest.fixture
+def exits(monkeypatch):
+    seen: dict = {}
+
+    def fake_exit(code):
+        seen["os._exit"] = code
+        raise _Exited
+
+    monkeypatch.setattr("os._exit", fake_exit)
+    monkeypatch.setattr("atexit._run_exitfuncs", lambda: seen.setdefault("atexit", True))
+    return seen
+
+
+@pytest.mark.parametrize("argv, code", [(["counts"], 3), (["--fleet", "x", "check"], 1)])
+def test_counts_and_check_leave_by_os_exit_with_their_code(monkeypatch, exits, argv, code):
+    monkeypatch.setattr("sys.argv", ["wsfleet", *argv])
+    monkeypatch.setattr(cli, "main", lambda a: code)
+    with pytest.raises(_Exited):
+        cli.entry()
+    assert exits == {"os._exit": code, "atexit": True}
+
+
+def test_other_commands_exit_as_usual(monkeypatch, exits):
+    monkeypatch.setattr("sys.argv", ["wsfleet", "status"])
+    monkeypatch.setattr(cli, "main", lambda a: 0)
+    with pytest.raises(SystemExit) as raised:
+        cli.entry()
+    assert raised.value.code == 0 and exits == {}
+
+
+def test_a_thread_still_running_means_the_usual_exit(monkeypatch, exits):
+    monkeypatch.setattr("sys.argv", ["wsfleet", "counts"])
+    monkeypatch.setattr(cli, "main", lambda a: 0)
+    release = threading.Event()
+    worker = threading.Thread(target=release.wait, args=(10,))
+    worker.start()
+    try:
+        with pytest.raises(SystemExit):
+            cli.entry()
+    finally:
+        release.set()
+        worker.join()
+    assert exits == {}
