@@ -101,7 +101,8 @@ def test_the_product_session_reads_the_group_through_the_trimmed_client(aws, ses
     group = read_group(session, ASG)
     assert len(group.instances) == 3 and all(i.private_ip for i in group.instances)
     assert not hasattr(session.client("ec2"), "run_instances")
-    assert [p.name for p in tmp_path.iterdir()] == [p.name for p in tmp_path.glob("ec2-*.json")]
+    assert sorted(p.name.split("-", 1)[0] + p.name.split("-")[-2] for p in tmp_path.iterdir()) == [
+        "autoscaling1", "autoscaling2", "ec21", "ec22"]  # rule-set-1 and service-2 of each
 
 
 class _Counting:
@@ -123,7 +124,7 @@ class _Counting:
 def test_the_trimmed_model_is_derived_once_then_read_from_the_cache(tmp_path, monkeypatch):
     first = _Counting()
     _client(TrimmingLoader(first, directory=tmp_path))
-    (cached,) = tmp_path.glob("ec2-*.json")
+    (cached,) = tmp_path.glob("ec2-*-service-2-*.json")
     assert first.full_loads == 1 and cached.stat().st_mode & 0o777 == 0o600
     monkeypatch.setattr(models, "_in_memory", {})  # as a new process
     second = _Counting()
@@ -135,7 +136,7 @@ def test_the_trimmed_model_is_derived_once_then_read_from_the_cache(tmp_path, mo
 def test_a_corrupt_or_unwritable_cache_costs_only_time(tmp_path, monkeypatch):
     loader = _Counting()
     _client(TrimmingLoader(loader, directory=tmp_path))
-    (cached,) = tmp_path.glob("ec2-*.json")
+    (cached,) = tmp_path.glob("ec2-*-service-2-*.json")
     cached.write_text('{"operations": [')  # cut short
     monkeypatch.setattr(models, "_in_memory", {})
     client = _client(TrimmingLoader(loader, directory=tmp_path))
@@ -155,14 +156,31 @@ def test_the_cache_is_named_after_botocore_and_the_operations(tmp_path, monkeypa
     monkeypatch.setattr(models, "_in_memory", {})
     monkeypatch.setattr(botocore, "__version__", "0.0.0-other")
     _client(TrimmingLoader(botocore.loaders.create_loader(), directory=tmp_path))
-    names = sorted(p.name for p in tmp_path.glob("ec2-*.json"))
-    assert len(names) == 3 and all(re.fullmatch(r"ec2-2016-11-15-[0-9a-f]{16}\.json", n) for n in names)
+    names = sorted(p.name for p in tmp_path.glob("ec2-*service-2*.json"))
+    assert len(names) == 3 and all(re.fullmatch(r"ec2-2016-11-15-service-2-[0-9a-f]{16}\.json", n) for n in names)
 
 
 def test_other_services_and_model_types_pass_through(tmp_path):
     base = botocore.loaders.create_loader()
     loader = TrimmingLoader(base, directory=tmp_path)
-    assert loader.load_service_model("autoscaling", "service-2") is base.load_service_model("autoscaling", "service-2")
+    assert loader.load_service_model("cloudwatch", "service-2") is base.load_service_model("cloudwatch", "service-2")
     assert loader.load_service_model("ec2", "paginators-1") is base.load_service_model("ec2", "paginators-1")
     assert loader.search_paths is base.search_paths
     assert not list(tmp_path.iterdir())
+
+
+def test_kept_whole_models_equal_botocores_and_skip_its_directory_scan(tmp_path, monkeypatch):
+    base = botocore.loaders.create_loader()
+    expected = {t: base.load_service_model("autoscaling", t) for t in ("service-2", "endpoint-rule-set-1")}
+    expected["ec2 rules"] = base.load_service_model("ec2", "endpoint-rule-set-1")
+    for type_name in ("service-2", "endpoint-rule-set-1"):  # fill the cache
+        TrimmingLoader(base, directory=tmp_path).load_service_model("autoscaling", type_name)
+    monkeypatch.setattr(models, "_in_memory", {})
+    fresh = botocore.loaders.create_loader()
+    monkeypatch.setattr(fresh, "list_available_services", lambda *a: pytest.fail("scanned every service directory"))
+    again = TrimmingLoader(fresh, directory=tmp_path)
+    assert again.load_service_model("autoscaling", "service-2") == expected["service-2"]
+    assert again.load_service_model("autoscaling", "endpoint-rule-set-1") == expected["endpoint-rule-set-1"]
+    monkeypatch.undo()
+    monkeypatch.setattr(models, "_in_memory", {})
+    assert TrimmingLoader(base, directory=tmp_path).load_service_model("ec2", "endpoint-rule-set-1") == expected["ec2 rules"]

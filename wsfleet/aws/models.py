@@ -11,7 +11,8 @@ The trimmed model is derived from the installed botocore's model the first time 
 kept in the user cache dir, named after what it was made from (botocore's version, the API
 version, the source file's path, size and mtime, and the operations), so an upgrade of botocore,
 a model of the user's own in ~/.aws/models or a new operation here derives it again. A cache that
-cannot be read or written costs only the time: the model is then derived in memory.
+cannot be read or written costs only the time: the model is then derived in memory. Auto
+Scaling's models and both endpoint rule sets are kept whole, in the same way (`TRIMMED`).
 
 Adding a call to another EC2 operation means adding it to `EC2_OPERATIONS` (a test scans the
 code for EC2 calls and fails otherwise).
@@ -30,8 +31,13 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 EC2_OPERATIONS = frozenset({"DescribeInstances", "DescribeLaunchTemplates", "CreateLaunchTemplateVersion"})
-TRIMMED: dict[str, frozenset[str]] = {"ec2": EC2_OPERATIONS}
-_FORMAT = 1  # of the cached file; a change derives every cached model again
+# service -> the operations its client keeps (None: all). Both models a client needs, `service-2`
+# (trimmed) and `endpoint-rule-set-1` (whole), are served from the cache for these services:
+# botocore would otherwise list every service directory it has (850 of them, 2,600 stats: 9 ms)
+# once per model type before loading the first, and gunzip each file.
+TRIMMED: dict[str, frozenset[str] | None] = {"ec2": EC2_OPERATIONS, "autoscaling": None}
+_TYPES = ("service-2", "endpoint-rule-set-1")
+_FORMAT = 2  # of the cached files; a change derives every cached model again
 
 _lock = threading.Lock()
 _in_memory: dict[str, dict] = {}
@@ -72,10 +78,10 @@ def cache_dir() -> Path:
 
 
 class TrimmingLoader:
-    """A botocore data loader that answers `service-2` of the services in `trimmed` with their
-    trimmed model and passes everything else (endpoints, rule sets, other services) to `base`."""
+    """A botocore data loader that answers the models of the services in `trimmed` from the cache
+    (`service-2` trimmed to their operations) and passes everything else to `base`."""
 
-    def __init__(self, base: Any, trimmed: dict[str, frozenset[str]] = TRIMMED, directory: Path | None = None) -> None:
+    def __init__(self, base: Any, trimmed: dict[str, frozenset[str] | None] = TRIMMED, directory: Path | None = None) -> None:
         self._base = base
         self._trimmed = trimmed
         self._directory = directory
@@ -84,35 +90,44 @@ class TrimmingLoader:
         return getattr(self._base, name)
 
     def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
-        operations = self._trimmed.get(service_name)
-        if type_name != "service-2" or operations is None:
+        if type_name not in _TYPES or service_name not in self._trimmed:
             return self._base.load_service_model(service_name, type_name, api_version)
+        operations = self._trimmed[service_name] if type_name == "service-2" else None
         if api_version is None:
             api_version = self._base.determine_latest_version(service_name, type_name)
-        key = self._key(service_name, api_version, operations)
+        key = self._key(service_name, api_version, type_name, operations)
         if key is None:  # no file to name it after: botocore says what is wrong
             return self._base.load_service_model(service_name, type_name, api_version)
         with _lock:
             model = _in_memory.get(key)
             if model is None:
-                model = _in_memory[key] = self._cached(key) or self._derive(key, service_name, api_version, operations)
+                model = self._cached(key) or self._derive(key, service_name, type_name, api_version, operations)
+                _in_memory[key] = model
             return model
 
-    def _key(self, service: str, api_version: str, operations: frozenset[str]) -> str | None:
+    def _key(self, service: str, api_version: str, type_name: str, operations: frozenset[str] | None) -> str | None:
+        """The cached file's name: what it is made from (the first of botocore's search paths that
+        has the model, as botocore picks it, and any sdk-extras file that botocore merges in)."""
         import botocore
 
-        relative = os.path.join(service, api_version, "service-2")
+        relative = os.path.join(service, api_version, type_name)
+        made_from: list = [_FORMAT, botocore.__version__, sorted(operations) if operations is not None else None]
+        found_model = False
         for directory in self._base.search_paths:
-            for suffix in (".json", ".json.gz"):
+            for suffix in (".json", ".json.gz", ".sdk-extras.json"):
                 path = os.path.join(directory, relative + suffix)
                 try:
                     stat = os.stat(path)
                 except OSError:
                     continue
-                made_from = [_FORMAT, botocore.__version__, path, stat.st_size, stat.st_mtime_ns, sorted(operations)]
-                digest = hashlib.sha256(json.dumps(made_from).encode()).hexdigest()[:16]
-                return f"{service}-{api_version}-{digest}"
-        return None
+                extras = suffix == ".sdk-extras.json"
+                if extras or not found_model:
+                    made_from.append([path, stat.st_size, stat.st_mtime_ns])
+                    found_model = found_model or not extras
+        if not found_model:
+            return None
+        digest = hashlib.sha256(json.dumps(made_from).encode()).hexdigest()[:16]
+        return f"{service}-{api_version}-{type_name}-{digest}"
 
     def _path(self, key: str) -> Path:
         return (self._directory or cache_dir()) / f"{key}.json"
@@ -122,8 +137,8 @@ class TrimmingLoader:
         try:
             with open(path, encoding="utf-8") as f:
                 model = json.load(f)
-            if not isinstance(model, dict) or not isinstance(model.get("operations"), dict) or "shapes" not in model:
-                raise ValueError("not a service model")
+            if not isinstance(model, dict) or not model.get("version" if "-rule-set-" in key else "shapes"):
+                raise ValueError("not a botocore model")
             return model
         except FileNotFoundError:
             return None
@@ -131,10 +146,12 @@ class TrimmingLoader:
             log.info("trimmed model %s ignored: %s", path, exc)
             return None
 
-    def _derive(self, key: str, service: str, api_version: str, operations: frozenset[str]) -> dict:
+    def _derive(self, key: str, service: str, type_name: str, api_version: str, operations: frozenset[str] | None) -> dict:
         from wsfleet.files import write_private
 
-        model = trim(self._base.load_service_model(service, "service-2", api_version), operations)
+        model = self._base.load_service_model(service, type_name, api_version)
+        if operations is not None:
+            model = trim(model, operations)
         path = self._path(key)
         try:
             write_private(path, json.dumps(model, separators=(",", ":")))
