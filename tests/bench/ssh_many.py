@@ -366,9 +366,42 @@ async def measure(ports: list[int], workers: Workers, *, warm_runs: int, timeout
         await source.aclose()
 
 
+def measure_split(ports: list[int], workers: Workers, procs: int, **how) -> tuple[float, list[SizeResult]]:
+    """The worker-process question: the client split over `procs` forked processes, each its own
+    SshSource over every procs-th port, all started together. Returns the wall from the start to
+    the last process's first sweep done (what a user of a split client would wait for, had the
+    rows been streamed back as they came) and each process's result."""
+    import pickle
+
+    children = []
+    started = time.perf_counter()
+    for i in range(procs):
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_fd)
+            try:
+                result = asyncio.run(measure(ports[i::procs], workers, **how))
+                ended = time.perf_counter()  # after its first sweep and closing its connections
+                with os.fdopen(write_fd, "wb") as out:
+                    pickle.dump((result, ended), out)
+            finally:
+                os._exit(0)
+        os.close(write_fd)
+        children.append((pid, read_fd))
+    results, ends = [], []
+    for pid, read_fd in children:
+        with os.fdopen(read_fd, "rb") as f:
+            result, ended = pickle.load(f)
+        os.waitpid(pid, 0)
+        results.append(result)
+        ends.append(ended)  # perf_counter is the system's monotonic clock: comparable across processes
+    return max(ends) - started, results
+
+
 def run_sizes(sizes: list[int], *, workers: int = 2, warm_runs: int = 5, timeout: float = 10.0,
               sweep_timeout: float = 300.0, k: int = 25, worker_lifetime: float = 3600.0,
-              report=None, profile_top: int = 0, kex: str = "openssh-9.2") -> list[SizeResult]:
+              report=None, profile_top: int = 0, kex: str = "openssh-9.2", client_procs: int = 0) -> list[SizeResult]:
     """Start the workers once for max(sizes) ports, measure each size on a prefix of them, stop them.
     With `profile_top`, one more pass at max(sizes) under cProfile prints that many functions by own time."""
     raise_open_files_limit()
@@ -383,6 +416,14 @@ def run_sizes(sizes: list[int], *, workers: int = 2, warm_runs: int = 5, timeout
                 results.append(result)
                 if report:
                     report(result)
+                if client_procs > 1:
+                    time.sleep(1.0)
+                    wall, parts = measure_split(hosts.ports[:n], hosts, client_procs, warm_runs=0, timeout=timeout,
+                                                sweep_timeout=sweep_timeout)
+                    print(f"N={n} split over {client_procs} client processes: first sweep done after {wall:.2f} s "
+                          f"(one process: {result.first.wall:.2f} s); each process's first sweep: "
+                          + ", ".join(f"{p.first.wall:.2f} s wall / {p.first.cpu:.2f} s CPU, {p.first.wrong} wrong" for p in parts),
+                          flush=True)
                 if n != sizes[-1] or profile_top:
                     time.sleep(1.0)  # let the workers close the last size's connections
             if profile_top:
@@ -431,6 +472,8 @@ def main() -> int:
     parser.add_argument("--server-kex", choices=sorted(SERVER_KEX), default="openssh-9.2",
                         help="key exchange the stand-ins offer (openssh-9.2: the client negotiates curve25519-sha256; "
                              "asyncssh: mlkem768x25519-sha256, as with OpenSSH 9.9 or later)")
+    parser.add_argument("--client-procs", type=int, default=0, metavar="K",
+                        help="after each size, its first sweep again with the client split over K forked processes")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # worker mode: this many ports
     parser.add_argument("--host-key", help=argparse.SUPPRESS)
     parser.add_argument("--client-pub", help=argparse.SUPPRESS)
@@ -463,7 +506,7 @@ def main() -> int:
 
     run_sizes(sizes, workers=args.workers, warm_runs=args.warm_runs, timeout=args.timeout,
               sweep_timeout=args.sweep_timeout, k=args.k, worker_lifetime=args.worker_lifetime, report=report,
-              profile_top=args.profile, kex=args.server_kex)
+              profile_top=args.profile, kex=args.server_kex, client_procs=args.client_procs)
     print()
     for note in notes:
         print(note)
