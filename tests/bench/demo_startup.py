@@ -54,7 +54,8 @@ def tui_first_counts(run: int, root: Path = ROOT) -> float | None:
     env = _env(root)
     command = f"echo $$ > {pid_file}; exec env -u PYTHONDONTWRITEBYTECODE PYTHONPATH={env['PYTHONPATH']} {sys.executable} -m wsfleet demo --seconds 40"
     t0 = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", command], check=True, env=env)
+    # started in the checkout: `python -m` puts the working directory first on sys.path
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", "-c", str(root), command], check=True, env=env)
     found = None
     try:
         while time.perf_counter() - t0 < TIMEOUT:
@@ -89,7 +90,7 @@ def _stop_pid(pid_file: Path) -> None:
 def headless(root: Path = ROOT) -> tuple[float | None, float | None]:
     """(story line, first JSON line) seconds after start."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--seconds", "8"], env=_env(root),
+    proc = subprocess.Popen([sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--seconds", "8"], env=_env(root), cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     story = first = None
     import selectors
@@ -141,7 +142,7 @@ def main() -> int:
     import_time()  # warm the bytecode cache and the page cache
     for root in roots:  # and each checkout's own bytecode
         subprocess.run([sys.executable, "-c", "import wsfleet.cli, wsfleet.commands.demo, wsfleet.demo.fleet, wsfleet.tui.app"],
-                       env=_env(root), check=True)
+                       env=_env(root), cwd=root, check=True)
     imports: list[float] = []
     tui: dict[Path, list[float | None]] = {r: [] for r in roots}
     story: dict[Path, list[float | None]] = {r: [] for r in roots}
