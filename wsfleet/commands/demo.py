@@ -99,10 +99,17 @@ def _terminal() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
+# How long the demo's provisioning waits for the dashboard's first counts (the dashboard opens as
+# soon as the instances serve; alarms, policies, warm pool and schedule follow its first sweep).
+FIRST_COUNTS_WAIT = 5.0
+
+
 class _DemoBoot:
     """The demo fleet booting on a thread of this process while the dashboard opens: the
     dashboard's Boot (wsfleet.tui.app). Started before Textual is imported, so the import and the
-    fleet's boot overlap wherever either waits."""
+    fleet's boot overlap wherever either waits. The dashboard opens once the instances serve the
+    story's first sessions (`on_serving`); the boot then goes on with provisioning and the engine,
+    after the dashboard's first sweep, and `done` means all of it."""
 
     title = "Starting the demo fleet…"
 
@@ -112,18 +119,43 @@ class _DemoBoot:
         self.demo, self._ctx = demo, ctx
         self._lines: list[str] = []
         self._done, self._cancelled = threading.Event(), threading.Event()
+        self._ready = threading.Event()  # serving, or done (with or without an error)
         self._error: BaseException | None = None
+        self._served = False
+        self.on_later: Any = None  # (text, severity) -> None: what the boot says once the dashboard is open
         demo.on_progress = self._lines.append
+        demo.on_serving = self._serving
+        demo.first_counts_wait = FIRST_COUNTS_WAIT
         self._thread = threading.Thread(target=self._boot, name="wsfleet-demo-boot", daemon=True)
         self._thread.start()
+
+    def _serving(self) -> None:
+        self._served = True
+        self._ready.set()
 
     def _boot(self) -> None:
         try:
             self.demo.start()
         except BaseException as exc:  # reported by wait(), on the dashboard, as one sentence
             self._error = exc
+            if self._served:  # the dashboard is open already: say it there, and at exit
+                why = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+                self.demo.errors.append(f"the demo fleet stopped while it was being provisioned: {why}")
+                self._tell(f"the demo fleet stopped while it was being provisioned: {why}", "error")
+        else:
+            warnings = [f"provision warned: {w}" for w in getattr(self.demo, "warnings", ())]
+            if self._served and warnings:  # announce() came before provisioning
+                self._tell("\n".join(warnings), "warning")
         finally:
             self._done.set()
+            self._ready.set()
+
+    def _tell(self, text: str, severity: str) -> None:
+        if self.on_later is not None:
+            try:
+                self.on_later(text, severity)
+            except Exception:  # the dashboard has closed meanwhile: the exit report says it
+                pass
 
     def progress(self) -> list[str]:
         return list(self._lines)
@@ -142,6 +174,9 @@ class _DemoBoot:
 
     def cancel(self) -> None:
         self._cancelled.set()
+        stop_waiting = getattr(self.demo, "stop_waiting_for_counts", None)
+        if stop_waiting is not None:  # quitting: provision now rather than wait for counts nobody takes
+            stop_waiting()
 
     def join(self) -> None:
         self._thread.join()
@@ -151,10 +186,10 @@ class _DemoBoot:
         from wsfleet.errors import WsfleetError
         from wsfleet.service import FleetDirectory
 
-        while not self._done.wait(0.1):
+        while not self._ready.wait(0.1):
             if self._cancelled.is_set():
                 raise WsfleetError("the demo was stopped before its fleet started.")
-        if self._error is not None:
+        if self._error is not None and not self._served:
             why = getattr(self._error, "message", None) or str(self._error) or type(self._error).__name__
             raise WsfleetError(f"the demo fleet did not start: {why}")
         ctx = Context(config_path=str(self.demo.config_path), fleet_name=self.demo.fleet_name,
@@ -187,8 +222,11 @@ def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
         from wsfleet.tui.app import WsfleetApp
 
         app = WsfleetApp(None, fleet=demo.fleet_name, boot=boot)
+        boot.on_later = lambda text, severity: app.call_from_thread(app.notify, text, title="Demo", severity=severity, timeout=15)
         app.run()
     finally:
+        boot.on_later = None
+        boot.cancel()  # a boot still waiting for the first counts provisions now, so that stop() follows soon
         if not boot.done:
             _say("stopping: letting the fleet finish booting, then removing it…")
         boot.join()  # a quit during the boot waits for it, so that stop() finds a whole fleet to clean up
