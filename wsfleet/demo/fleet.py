@@ -3,10 +3,13 @@
     with DemoFleet(scenario="spike") as demo:      # or: demo.start() ... demo.stop()
         run_dashboard(config=demo.config_path, fleet=demo.fleet_name)
 
-`start()` brings up moto's server, creates the group, provisions it through wsfleet's own
-`provision` code, starts one WebSocket + SSH server per instance and the engine, writes the demo's
-config file, and returns (0.8 s of CPU here, after about 0.9 s of importing moto, boto3 and
-asyncssh). Everything then runs in one background thread with its own event loop (servers,
+`start()` brings up moto's server, creates the group, starts one WebSocket + SSH server per
+instance (writing the demo's config file as they launch), connects the story's first sessions,
+calls `on_serving`, then provisions the group through wsfleet's own `provision` code and starts
+the engine, and returns (about 0.4 s of CPU here, after about 0.5 s of importing moto, boto3 and
+asyncssh). With `first_counts_wait` set (the dashboard's boot sets it), provisioning first waits
+until every instance has been asked for its count, at most that long, so that the dashboard's
+first read and sweep do not share the process with it. Everything then runs in one background thread with its own event loop (servers,
 clients, engine steps) plus one worker thread for AWS calls; the caller's thread stays free for a
 dashboard. `stop()` closes every client and server, stops both threads and moto's server, and
 removes the temporary directory.
