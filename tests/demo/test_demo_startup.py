@@ -175,3 +175,60 @@ def test_the_demos_users_connect_to_loopback_whatever_proxy_the_environment_name
 
     result = asyncio.run(run())
     assert (result.opened, result.failed) == (3, 0)
+
+
+def _piped_boot(messages: list[dict], monkeypatch, close: bool = True):
+    """A _PipedBoot (the forked dashboard's side) fed `messages` by a fake fleet process."""
+    import json
+    import os
+
+    from wsfleet.commands.demo import _PipedBoot
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "someones-real-profile")
+    read_fd, write_fd = os.pipe()
+    gone = threading.Event()
+    boot = _PipedBoot(read_fd, SimpleNamespace(read_only=False, verbose=False))
+    told: list[tuple[str, str]] = []
+    boot.on_later = lambda text, severity: told.append((text, severity))
+    boot.on_gone = gone.set
+    with os.fdopen(write_fd, "w") as pipe:
+        for message in messages:
+            pipe.write(json.dumps(message) + "\n")
+            pipe.flush()
+        if not close:
+            return boot, told, gone, os.dup(write_fd)
+    return boot, told, gone, None
+
+
+def test_the_forked_dashboard_opens_the_fleets_config_with_its_dummy_credentials(tmp_path, monkeypatch):
+    import os
+
+    config = tmp_path / "wsfleet.toml"
+    config.write_text('[fleets.demo]\nasg = "demo-chat-asg"\nregion = "us-east-1"\nendpoint_url = "http://127.0.0.1:9"\n')
+    boot, told, gone, _ = _piped_boot([
+        {"kind": "progress", "text": "moto on 127.0.0.1"},
+        {"kind": "serving", "config": str(config), "announce": ["A morning ramp.", "try: wsfleet counts"],
+         "env": {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_PROFILE": None}},
+        {"kind": "later", "text": "provision warned: the low threshold flaps", "severity": "warning"},
+    ], monkeypatch)
+    directory = boot.wait()
+    assert directory.default_name(None) == "demo"
+    assert boot.progress() == ["moto on 127.0.0.1"] and boot.announce() == ["A morning ramp.", "try: wsfleet counts"]
+    assert (os.environ["AWS_ACCESS_KEY_ID"], os.environ.get("AWS_PROFILE")) == ("demo", None)  # never the user's profile
+    assert gone.wait(10)  # the fleet's process closed the pipe: the dashboard has nothing left to show
+    assert told == [("provision warned: the low threshold flaps", "warning")]
+
+
+def test_the_forked_dashboard_reports_a_fleet_that_did_not_start_as_one_sentence(monkeypatch):
+    from wsfleet.errors import WsfleetError
+
+    boot, _, gone, _ = _piped_boot([{"kind": "error", "text": "moto did not start"}], monkeypatch)
+    with pytest.raises(WsfleetError) as err:
+        boot.wait()
+    assert err.value.message == "the demo fleet did not start: moto did not start"
+    boot2, _, _, _ = _piped_boot([], monkeypatch)  # the fleet's process died before it served
+    with pytest.raises(WsfleetError, match="did not start: its process ended"):
+        boot2.wait()
+    assert not gone.is_set()
