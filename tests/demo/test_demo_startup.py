@@ -87,7 +87,7 @@ def test_the_first_sessions_serve_before_provisioning_which_waits_for_the_first_
         fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
         assert _alarms(demo) == sorted([fleet.high_alarm_name, fleet.low_alarm_name])
         frame = demo.next_frame(timeout=BOOT_TIMEOUT)
-        assert frame is not None and frame.t == 0.0  # the engine's first step: the story's clock starts with it
+        assert frame is not None and frame.t < demo.timing.tick  # the engine's first step: the story's clock starts with it
         assert frame.total_connections >= sum(counts.values()) - 1  # it kept the sessions open (none churned at t=0)
     finally:
         demo.stop()
