@@ -1,8 +1,10 @@
 """How long a new user waits for the demo's first counts, as a ratio to the stack's import time.
 
-    python tests/bench/demo_startup.py [--runs 3] [--headless-only | --tui-only]
+    python tests/bench/demo_startup.py [--runs 3] [--headless-only | --tui-only] [--root TREE ...]
 
-In one run, with bytecode caching on (PYTHONDONTWRITEBYTECODE unset, as a user's Python has it):
+--root (repeatable) measures the demo of each checkout given (e.g. main's and a branch's), one after
+the other within every run, so a before/after comparison shares the machine's load; by default the
+checkout this script is in. In one run, with bytecode caching on (PYTHONDONTWRITEBYTECODE unset, as a user's Python has it):
 - the stack's import time: a fresh `python -c 'import moto.server, textual, boto3, asyncssh'`;
 - in tmux at 200x50: from `wsfleet demo` starting to the first instance row with a count on screen
   (`tmux capture-pane -p` every 50 ms);
@@ -33,10 +35,10 @@ POLL = 0.05
 TIMEOUT = 60.0
 
 
-def _env() -> dict[str, str]:
+def _env(root: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(root) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
 
@@ -46,13 +48,14 @@ def import_time() -> float:
     return time.perf_counter() - t0
 
 
-def tui_first_counts(run: int) -> float | None:
+def tui_first_counts(run: int, root: Path = ROOT) -> float | None:
     session = f"wsfleet-bench-{os.getpid()}-{run}"
     pid_file = Path(f"/tmp/{session}.pid")
-    env = _env()
+    env = _env(root)
     command = f"echo $$ > {pid_file}; exec env -u PYTHONDONTWRITEBYTECODE PYTHONPATH={env['PYTHONPATH']} {sys.executable} -m wsfleet demo --seconds 40"
     t0 = time.perf_counter()
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", command], check=True, env=env)
+    # started in the checkout: `python -m` puts the working directory first on sys.path
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "200", "-y", "50", "-c", str(root), command], check=True, env=env)
     found = None
     try:
         while time.perf_counter() - t0 < TIMEOUT:
@@ -84,10 +87,10 @@ def _stop_pid(pid_file: Path) -> None:
         pass
 
 
-def headless() -> tuple[float | None, float | None]:
+def headless(root: Path = ROOT) -> tuple[float | None, float | None]:
     """(story line, first JSON line) seconds after start."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--seconds", "8"], env=_env(),
+    proc = subprocess.Popen([sys.executable, "-m", "wsfleet", "demo", "--no-ui", "--seconds", "8"], env=_env(root), cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     story = first = None
     import selectors
@@ -127,33 +130,49 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--headless-only", action="store_true")
     p.add_argument("--tui-only", action="store_true")
+    p.add_argument("--root", type=Path, action="append", help="a wsfleet checkout to measure (repeatable; default: this one)")
     args = p.parse_args()
+    roots = [r.resolve() for r in args.root] if args.root else [ROOT]
+    for root in roots:
+        if not (root / "wsfleet" / "__main__.py").is_file():
+            p.error(f"--root {root}: not a wsfleet checkout (no wsfleet/__main__.py)")
     if not args.headless_only and shutil.which("tmux") is None:
         print("tmux is not installed: measuring headless only", file=sys.stderr)
         args.headless_only = True
     import_time()  # warm the bytecode cache and the page cache
-    imports, tui, story, first = [], [], [], []
+    for root in roots:  # and each checkout's own bytecode
+        subprocess.run([sys.executable, "-c", "import wsfleet.cli, wsfleet.commands.demo, wsfleet.demo.fleet, wsfleet.tui.app"],
+                       env=_env(root), cwd=root, check=True)
+    imports: list[float] = []
+    tui: dict[Path, list[float | None]] = {r: [] for r in roots}
+    story: dict[Path, list[float | None]] = {r: [] for r in roots}
+    first: dict[Path, list[float | None]] = {r: [] for r in roots}
     for run in range(args.runs):
         imports.append(import_time())
-        if not args.tui_only:
-            s, f = headless()
-            story.append(s)
-            first.append(f)
-        if not args.headless_only:
-            tui.append(tui_first_counts(run))
-        print(f"run {run + 1}: import {imports[-1]:.2f} s"
-              + ("" if args.tui_only else f", headless story {_fmt(story[-1])} s, first JSON {_fmt(first[-1])} s")
-              + ("" if args.headless_only else f", tmux first counts {_fmt(tui[-1])} s"), flush=True)
+        for root in roots:
+            if not args.tui_only:
+                s, f = headless(root)
+                story[root].append(s)
+                first[root].append(f)
+            if not args.headless_only:
+                tui[root].append(tui_first_counts(run, root))
+            name = "" if len(roots) == 1 else f" [{root}]"
+            print(f"run {run + 1}{name}: import {imports[-1]:.2f} s"
+                  + ("" if args.tui_only else f", headless story {_fmt(story[root][-1])} s, first JSON {_fmt(first[root][-1])} s")
+                  + ("" if args.headless_only else f", tmux first counts {_fmt(tui[root][-1])} s"), flush=True)
     base = statistics.median(imports)
     print(f"median stack import: {base:.2f} s ({STACK})")
-    for name, values in (("headless story line", story), ("headless first JSON", first), ("tmux first counts", tui)):
-        got = [v for v in values if v is not None]
-        if values:
-            if got:
-                m = statistics.median(got)
-                print(f"median {name}: {m:.2f} s = {m / base:.1f}x the import time ({len(got)}/{len(values)} runs)")
-            else:
-                print(f"{name}: not seen in {len(values)} runs")
+    for root in roots:
+        if len(roots) > 1:
+            print(f"{root}:")
+        for name, values in (("headless story line", story[root]), ("headless first JSON", first[root]), ("tmux first counts", tui[root])):
+            got = [v for v in values if v is not None]
+            if values:
+                if got:
+                    m = statistics.median(got)
+                    print(f"median {name}: {m:.2f} s = {m / base:.1f}x the import time ({len(got)}/{len(values)} runs)")
+                else:
+                    print(f"{name}: not seen in {len(values)} runs")
     return 0
 
 

@@ -15,12 +15,20 @@ try from another terminal. With --no-ui it prints one JSON object per engine ste
 
 and stops after S seconds (or at Ctrl-C / SIGTERM), exit 0, leaving no server, socket, thread or
 temporary file behind.
+
+With the dashboard, on Linux, the process forks once the imports both sides share are done: the
+dashboard runs in the child (`_dashboard_forked`), the fleet in the parent, so each imports and
+starts on its own core; elsewhere the fleet boots on a thread beside the dashboard (`_DemoBoot`).
+Either way the dashboard opens when the fleet serves, and the fleet is provisioned after the
+dashboard's first counts.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
+import os
 import signal
 import sys
 import time
@@ -99,10 +107,17 @@ def _terminal() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
+# How long the demo's provisioning waits for the dashboard's first counts (the dashboard opens as
+# soon as the instances serve; alarms, policies, warm pool and schedule follow its first sweep).
+FIRST_COUNTS_WAIT = 5.0
+
+
 class _DemoBoot:
     """The demo fleet booting on a thread of this process while the dashboard opens: the
     dashboard's Boot (wsfleet.tui.app). Started before Textual is imported, so the import and the
-    fleet's boot overlap wherever either waits."""
+    fleet's boot overlap wherever either waits. The dashboard opens once the instances serve the
+    story's first sessions (`on_serving`); the boot then goes on with provisioning and the engine,
+    after the dashboard's first sweep, and `done` means all of it."""
 
     title = "Starting the demo fleet…"
 
@@ -112,18 +127,43 @@ class _DemoBoot:
         self.demo, self._ctx = demo, ctx
         self._lines: list[str] = []
         self._done, self._cancelled = threading.Event(), threading.Event()
+        self._ready = threading.Event()  # serving, or done (with or without an error)
         self._error: BaseException | None = None
+        self._served = False
+        self.on_later: Any = None  # (text, severity) -> None: what the boot says once the dashboard is open
         demo.on_progress = self._lines.append
+        demo.on_serving = self._serving
+        demo.first_counts_wait = FIRST_COUNTS_WAIT
         self._thread = threading.Thread(target=self._boot, name="wsfleet-demo-boot", daemon=True)
         self._thread.start()
+
+    def _serving(self) -> None:
+        self._served = True
+        self._ready.set()
 
     def _boot(self) -> None:
         try:
             self.demo.start()
         except BaseException as exc:  # reported by wait(), on the dashboard, as one sentence
             self._error = exc
+            if self._served:  # the dashboard is open already: say it there, and at exit
+                why = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+                self.demo.errors.append(f"the demo fleet stopped while it was being provisioned: {why}")
+                self._tell(f"the demo fleet stopped while it was being provisioned: {why}", "error")
+        else:
+            warnings = [f"provision warned: {w}" for w in getattr(self.demo, "warnings", ())]
+            if self._served and warnings:  # announce() came before provisioning
+                self._tell("\n".join(warnings), "warning")
         finally:
             self._done.set()
+            self._ready.set()
+
+    def _tell(self, text: str, severity: str) -> None:
+        if self.on_later is not None:
+            try:
+                self.on_later(text, severity)
+            except Exception:  # the dashboard has closed meanwhile: the exit report says it
+                pass
 
     def progress(self) -> list[str]:
         return list(self._lines)
@@ -142,6 +182,9 @@ class _DemoBoot:
 
     def cancel(self) -> None:
         self._cancelled.set()
+        stop_waiting = getattr(self.demo, "stop_waiting_for_counts", None)
+        if stop_waiting is not None:  # quitting: provision now rather than wait for counts nobody takes
+            stop_waiting()
 
     def join(self) -> None:
         self._thread.join()
@@ -151,10 +194,10 @@ class _DemoBoot:
         from wsfleet.errors import WsfleetError
         from wsfleet.service import FleetDirectory
 
-        while not self._done.wait(0.1):
+        while not self._ready.wait(0.1):
             if self._cancelled.is_set():
                 raise WsfleetError("the demo was stopped before its fleet started.")
-        if self._error is not None:
+        if self._error is not None and not self._served:
             why = getattr(self._error, "message", None) or str(self._error) or type(self._error).__name__
             raise WsfleetError(f"the demo fleet did not start: {why}")
         ctx = Context(config_path=str(self.demo.config_path), fleet_name=self.demo.fleet_name,
@@ -173,6 +216,248 @@ def _story(demo: Any) -> list[str]:
     return lines
 
 
+class _PipedBoot:
+    """The dashboard's Boot in the dashboard's own process (`_dashboard_forked`): what the fleet's
+    process says through a pipe, one JSON object a line: progress, serving (the config and the
+    announcement), later notes, or the error it did not start with."""
+
+    title = _DemoBoot.title
+
+    def __init__(self, read_fd: int, ctx: Any) -> None:
+        import threading
+
+        self._ctx = ctx
+        self._lines: list[str] = []
+        self._ready, self._cancelled = threading.Event(), threading.Event()
+        self._config: str | None = None
+        self._error: str | None = None
+        self._announce: list[str] = []
+        self.on_later: Any = None
+        self.on_gone: Any = None  # () -> None: the fleet's process has closed the pipe (it stops, or died)
+        self._pipe = os.fdopen(read_fd, "r", encoding="utf-8")
+        threading.Thread(target=self._read, name="wsfleet-demo-pipe", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._pipe:
+                message = json.loads(line)
+                kind = message.get("kind")
+                if kind == "progress":
+                    self._lines.append(message["text"])
+                elif kind == "serving":
+                    # the demo's dummy credentials, before this process makes its first AWS call
+                    for key, value in message["env"].items():
+                        if value is None:
+                            os.environ.pop(key, None)
+                        else:
+                            os.environ[key] = value
+                    self._config, self._announce = message["config"], list(message["announce"])
+                    self._ready.set()
+                elif kind == "error":
+                    self._error = message["text"]
+                    self._ready.set()
+                elif kind == "later" and self.on_later is not None:
+                    try:
+                        self.on_later(message["text"], message["severity"])
+                    except Exception:  # the dashboard is closing
+                        pass
+        except (OSError, ValueError):
+            pass
+        finally:
+            if not self._ready.is_set():
+                self._error = self._error or "its process ended"
+                self._ready.set()
+            elif self._config is not None and self.on_gone is not None:
+                try:
+                    self.on_gone()
+                except Exception:  # the dashboard is closing already
+                    pass
+
+    def progress(self) -> list[str]:
+        return list(self._lines)
+
+    def announce(self) -> list[str]:
+        return list(self._announce)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def wait(self) -> Any:
+        from wsfleet.context import Context
+        from wsfleet.errors import WsfleetError
+        from wsfleet.service import FleetDirectory
+
+        _warm_dashboard_clients()  # while the fleet boots in the other process
+        while not self._ready.wait(0.1):
+            if self._cancelled.is_set():
+                raise WsfleetError("the demo was stopped before its fleet started.")
+        if self._config is None:
+            raise WsfleetError(f"the demo fleet did not start: {self._error}")
+        ctx = Context(config_path=self._config, fleet_name="demo", read_only=self._ctx.read_only, verbose=self._ctx.verbose)
+        return FleetDirectory.from_context(ctx)
+
+
+# what the dashboard's first read calls (wsfleet.aws.reader.read_status)
+DASHBOARD_SERVICES = ("autoscaling", "ec2", "cloudwatch", "elbv2", "sts")
+
+
+def _warm_dashboard_clients() -> None:
+    """Parse the botocore models of the services the dashboard reads, and make one client of
+    each (the first ec2 client costs ~40 ms more than later ones), so that its first read does not.
+    Explicit dummy credentials, no profile or AWS config file read, and an endpoint never called:
+    no credential lookup, no connection. Only a head start: a failure here is the first read's."""
+    import botocore.session
+
+    try:
+        # no AWS_PROFILE, no ~/.aws files: (config name, env vars, default, conversion) of each
+        session = botocore.session.Session(session_vars={
+            "profile": (None, None, None, None),
+            "config_file": (None, None, os.devnull, None),
+            "credentials_file": (None, None, os.devnull, None),
+        })
+        for service in DASHBOARD_SERVICES:
+            session.create_client(service, region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                  aws_access_key_id="demo", aws_secret_access_key="demo")
+    except Exception:
+        pass
+
+
+def _dashboard_forked(args: Any, ctx: Any) -> int | None:
+    """The dashboard in a process of its own, forked before moto and Textual are imported, so the
+    two import and then run on both cores without either importing what the other did (a fresh
+    interpreter would import the stack again); None when this platform cannot fork, or when a
+    thread already runs (a fork keeps only the calling one)."""
+    import threading
+
+    # Linux only: elsewhere a fork without exec can break system frameworks the libraries load
+    if importlib.util.find_spec("textual") is None or not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return None
+    import asyncssh  # noqa: F401  both sides use it: imported once, before the fork
+
+    read_fd, write_fd = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        os.close(write_fd)
+        code = 1
+        try:
+            code = _dashboard_child(read_fd, ctx)
+        except BaseException:  # os._exit below would swallow it
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(read_fd)
+    return _fleet_beside_dashboard(args, ctx, pid, write_fd)
+
+
+def _child_stop(signum: int, frame: Any) -> None:
+    os.kill(os.getpid(), signal.SIGINT)  # asyncio's own Ctrl-C: the app's task is cancelled, the terminal restored
+
+
+def _dashboard_child(read_fd: int, ctx: Any) -> int:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for sig in STOP_SIGNALS:
+        if sig != signal.SIGINT:
+            signal.signal(sig, _child_stop)
+    boot = _PipedBoot(read_fd, ctx)
+    from wsfleet.tui.app import WsfleetApp
+
+    app = WsfleetApp(None, fleet="demo", boot=boot)
+    boot.on_later = lambda text, severity: app.call_from_thread(app.notify, text, title="Demo", severity=severity, timeout=15)
+    boot.on_gone = lambda: app.call_from_thread(app.exit)  # no fleet left to show
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        boot.on_later = boot.on_gone = None
+    return 3 if app.boot_error else int(app.return_code or 0)
+
+
+def _fleet_beside_dashboard(args: Any, ctx: Any, pid: int, write_fd: int) -> int:
+    """The fleet's side of `_dashboard_forked`: boot the fleet, tell the dashboard, and when the
+    dashboard's process ends (or a stop signal comes), stop it and the fleet."""
+    import threading
+
+    from wsfleet.demo.fleet import DemoFleet
+
+    pipe = os.fdopen(write_fd, "w", encoding="utf-8")
+    lock = threading.Lock()
+
+    def send(kind: str, **fields: Any) -> None:
+        with lock:
+            try:
+                pipe.write(json.dumps({"kind": kind, **fields}) + "\n")
+                pipe.flush()
+            except (OSError, ValueError):  # the dashboard has gone
+                pass
+
+    exit_code: list[int] = []
+    gone = threading.Event()
+    demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
+
+    def watch() -> None:
+        _, status = os.waitpid(pid, 0)
+        exit_code.append(os.waitstatus_to_exitcode(status))
+        gone.set()
+        demo.stop_waiting_for_counts()  # a quit during the boot: provision now, stop soon after
+
+    threading.Thread(target=watch, name="wsfleet-demo-dashboard", daemon=True).start()
+    served: list[bool] = []
+
+    def serving() -> None:
+        served.append(True)
+        send("serving", config=str(demo.config_path), env=demo.environment(),
+             announce=[*_story(demo), f"try from another terminal: {demo.try_line()}"])
+
+    demo.on_progress = lambda text: send("progress", text=text)
+    demo.on_serving = serving
+    demo.first_counts_wait = FIRST_COUNTS_WAIT
+    started, error = False, None
+    try:
+        try:
+            demo.start()
+            started = True
+            warnings = [f"provision warned: {w}" for w in demo.warnings]
+            if warnings:
+                send("later", text="\n".join(warnings), severity="warning")
+        except _Stop:
+            raise
+        except Exception as exc:  # one sentence, on the dashboard or after it
+            why = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+            if served:
+                demo.errors.append(f"the demo fleet stopped while it was being provisioned: {why}")
+                send("later", text=f"the demo fleet stopped while it was being provisioned: {why}", severity="error")
+            else:
+                error = f"the demo fleet did not start: {why}"
+                send("error", text=why)
+        gone.wait()  # the dashboard's life (a stop signal ends the wait)
+    finally:
+        pipe.close()
+        if not gone.is_set():
+            os.kill(pid, signal.SIGINT)
+            if not gone.wait(10):
+                os.kill(pid, signal.SIGKILL)
+                gone.wait(5)
+        demo.stop()
+        if started:
+            for line in _story(demo):
+                _say(line)
+            _say("stopped: its servers, moto and temporary directory are gone.")
+        for problem in demo.errors[:5]:
+            _say(f"note: {problem}")
+    code = exit_code[0] if exit_code else 0
+    code = code if code >= 0 else 1  # the dashboard's process was killed by a signal
+    if code == 3 and error:
+        _say(error)
+    return code
+
+
 def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
     """The dashboard at once, on its boot screen, while the fleet boots on a thread (_DemoBoot);
     None when this build has no dashboard (the caller then runs headless)."""
@@ -187,8 +472,11 @@ def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
         from wsfleet.tui.app import WsfleetApp
 
         app = WsfleetApp(None, fleet=demo.fleet_name, boot=boot)
+        boot.on_later = lambda text, severity: app.call_from_thread(app.notify, text, title="Demo", severity=severity, timeout=15)
         app.run()
     finally:
+        boot.on_later = None
+        boot.cancel()  # a boot still waiting for the first counts provisions now, so that stop() follows soon
         if not boot.done:
             _say("stopping: letting the fleet finish booting, then removing it…")
         boot.join()  # a quit during the boot waits for it, so that stop() finds a whole fleet to clean up
@@ -211,7 +499,9 @@ def run(args: Any, ctx: Any) -> int:
     if not args.no_ui and _terminal():
         with _StopOnSignal():
             try:
-                status = _dashboard_in_process(args, ctx)
+                status = _dashboard_forked(args, ctx)
+                if status is None:
+                    status = _dashboard_in_process(args, ctx)
             except (KeyboardInterrupt, _Stop):
                 _say("stopping.")
                 return 0

@@ -14,7 +14,7 @@ import logging
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import botocore.session
 from botocore.config import Config
@@ -42,6 +42,7 @@ class MotoServer:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        _list_moto_once()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self.url = ""
 
@@ -60,6 +61,29 @@ class MotoServer:
 
     def stop(self) -> None:
         self._server.stop()
+
+
+def _list_moto_once() -> None:
+    """moto's server redoes, per request, work whose answer never changes in a process: it lists
+    its package's ~180 directories to match the request's host against module names (a miss every
+    time: the host is `ec2.us-east-1.amazonaws.com`), and it makes a new model loader for each
+    service's first request, which lists botocore's ~400 service directories again (~10 ms each).
+    In the demo's process, one listing and one loader (with moto's extras) serve every request.
+    Idempotent."""
+    from moto import backends
+    from moto.core import utils as moto_utils
+
+    if getattr(backends.list_of_moto_modules, "wsfleet_listed", False):
+        return
+    modules = tuple(backends.list_of_moto_modules())
+    loader = moto_utils.create_loader()
+
+    def list_of_moto_modules() -> Iterator[str]:
+        return iter(modules)
+
+    list_of_moto_modules.wsfleet_listed = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules
+    moto_utils.create_loader = lambda: loader
 
 
 _clients: dict[tuple[str, str], dict[str, Any]] = {}

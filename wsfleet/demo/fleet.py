@@ -3,10 +3,13 @@
     with DemoFleet(scenario="spike") as demo:      # or: demo.start() ... demo.stop()
         run_dashboard(config=demo.config_path, fleet=demo.fleet_name)
 
-`start()` brings up moto's server, creates the group, provisions it through wsfleet's own
-`provision` code, starts one WebSocket + SSH server per instance and the engine, writes the demo's
-config file, and returns (0.8 s of CPU here, after about 0.9 s of importing moto, boto3 and
-asyncssh). Everything then runs in one background thread with its own event loop (servers,
+`start()` brings up moto's server, creates the group, starts one WebSocket + SSH server per
+instance (writing the demo's config file as they launch), connects the story's first sessions,
+calls `on_serving`, then provisions the group through wsfleet's own `provision` code and starts
+the engine, and returns (about 0.4 s of CPU here, after about 0.5 s of importing moto, boto3 and
+asyncssh). With `first_counts_wait` set (the dashboard's boot sets it), provisioning first waits
+until every instance has been asked for its count, at most that long, so that the dashboard's
+first read and sweep do not share the process with it. Everything then runs in one background thread with its own event loop (servers,
 clients, engine steps) plus one worker thread for AWS calls; the caller's thread stays free for a
 dashboard. `stop()` closes every client and server, stops both threads and moto's server, and
 removes the temporary directory.
@@ -137,6 +140,14 @@ class DemoFleet(_FleetSteps):
         self.max_connections = max_connections
         self.on_frame = on_frame
         self.on_progress = on_progress or (lambda text: None)  # start()'s steps, as they happen
+        # Set by a dashboard that boots the demo (commands.demo._DemoBoot): on_serving is called once
+        # the instances serve the story's first sessions and the config is written; provisioning
+        # then waits, at most first_counts_wait seconds, until every instance has been asked for its
+        # count, so the dashboard's first read and sweep do not queue behind it. None: at once.
+        self.on_serving: Callable[[], None] = lambda: None
+        self.first_counts_wait: float | None = None
+        self._counts_wait_released = threading.Event()
+        self._counts_wait_wakeup: asyncio.Event | None = None
         self.workdir: Path | None = None
         self.config_path: Path | None = None
         self.state_path: Path | None = None
@@ -165,6 +176,7 @@ class DemoFleet(_FleetSteps):
         self._generation = 0
         self._t0 = 0.0
         self._traffic: LoadGenerator | None = None
+        self._opening_step: Any = None  # the first sessions' TrafficStep, reported by the engine's first step
         self._engine: Any = None
         self._hold_cond = threading.Condition()
         self._hold_users = 0  # callers inside `held()`
@@ -239,6 +251,13 @@ class DemoFleet(_FleetSteps):
         # that launched the instance returns; the first call reports the instances it started with
         self._group = moto_extensions.DemoGroup(bootstrap.ACCOUNT_ID, REGION, ASG_NAME, self._on_group_change)
 
+        self._call(self._wait_started(), timeout=10)
+        self._call(self._first_sessions(), timeout=30)
+        self.on_serving()
+        if self.first_counts_wait:
+            self.on_progress("serving; provisioning once the first counts are taken…")
+            self._call(self._first_counts_asked(self.first_counts_wait), timeout=self.first_counts_wait + 5)
+
         from wsfleet.aws.session import AwsSession
         from wsfleet.config import load_config, select_fleet
         from wsfleet.demo.engine import ScalingEngine
@@ -249,10 +268,31 @@ class DemoFleet(_FleetSteps):
         outcome = bootstrap.provision(session, fleet, self.workdir / "audit.jsonl")
         self.warnings = tuple(outcome.plan.all_warnings)
         self._engine = ScalingEngine(session, fleet, self._group, self.timing, started=started, host_wide=self.host_wide)
-        self._call(self._wait_started(), timeout=10)
         self._t0 = time.monotonic()
         self._stop_event = asyncio.Event()  # binds to the demo's loop on first use (set from stop())
         self._run_future = asyncio.run_coroutine_threadsafe(self._run(), self._loop)
+
+    def stop_waiting_for_counts(self) -> None:
+        """Provision now, without waiting for the first counts (any thread; e.g. the dashboard quit)."""
+        self._counts_wait_released.set()
+        wakeup, loop = self._counts_wait_wakeup, self._loop
+        if wakeup is not None and loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wakeup.set)
+
+    async def _first_counts_asked(self, timeout: float) -> bool:
+        """Whether every serving instance was asked for a count within `timeout` seconds."""
+        self._counts_wait_wakeup = asyncio.Event()
+        if self._counts_wait_released.is_set():
+            return False
+        asked = asyncio.ensure_future(asyncio.gather(*(i.count_asked.wait() for i in self._instances.values() if not i.stopped)))
+        released = asyncio.ensure_future(self._counts_wait_wakeup.wait())
+        try:
+            await asyncio.wait([asked, released], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+            return asked.done() and not asked.cancelled()
+        finally:
+            for task in (asked, released):
+                task.cancel()
+            await asyncio.gather(asked, released, return_exceptions=True)
 
     def stop(self) -> None:
         """Stop everything it started; safe to call more than once, and after a failed start."""
@@ -294,6 +334,11 @@ class DemoFleet(_FleetSteps):
         if self._holds_lock:
             self._holds_lock = False
             _running_lock.release()
+
+    def environment(self) -> dict[str, str | None]:
+        """What the demo sets in its process's environment (None: removed): its dummy AWS
+        credentials. A dashboard in another process (commands.demo) applies the same."""
+        return {**{key: None for key in _CLEARED_ENV}, **_DUMMY_ENV}
 
     def _isolate_env(self) -> None:
         # The demo talks only to its own moto: never to a real account, whatever the shell holds.

@@ -57,8 +57,22 @@ class _FleetSteps:
 
     # ===================================================================================== run
 
-    async def _run(self) -> None:
+    async def _first_sessions(self) -> None:
+        """The story's sessions at t=0, connected as soon as the instances serve (before any
+        provisioning): the first counts anyone takes are the story's, and the engine's first step
+        finds them open and keeps them (it routes the same targets at t=0: nothing has launched yet)."""
         self._traffic = LoadGenerator(max_connections=self.max_connections, capacity=self.scenario.capacity, heartbeat=self.timing.heartbeat)
+        sc = self.scenario
+        balancer = self._group.balancer()
+        views = {v.id: v for v in self._group.instances()}
+        self._opening_step = await self._traffic.step(
+            sessions=min(sc.sessions_at(0.0), self.max_connections), leak_fraction=sc.leak_fraction, churn=sc.churn,
+            targets=self._targets(balancer, views), algorithm=_routing(balancer.algorithm) if balancer.attached else ROUND_ROBIN)
+        await self._settle()
+
+    async def _run(self) -> None:
+        if self._traffic is None:
+            await self._first_sessions()
         step = 0
         previous_t = -1.0
         while not self._stop_event.is_set():
@@ -138,8 +152,11 @@ class _FleetSteps:
         events += await self._follow_balancer(balancer, views)
         targets = self._targets(balancer, views)
         sessions = min(sc.sessions_at(t), self.max_connections)
-        result = await self._traffic.step(sessions=sessions, leak_fraction=sc.leak_fraction, churn=sc.churn, targets=targets,
-                                          algorithm=_routing(balancer.algorithm) if balancer.attached else ROUND_ROBIN)
+        if self._opening_step is not None:  # the first step: its sessions connected while the fleet booted
+            result, self._opening_step = self._opening_step, None
+        else:
+            result = await self._traffic.step(sessions=sessions, leak_fraction=sc.leak_fraction, churn=sc.churn, targets=targets,
+                                              algorithm=_routing(balancer.algorithm) if balancer.attached else ROUND_ROBIN)
         if result.leaked:
             events.append(f"{result.leaked} sessions ended without closing their connection")
 

@@ -112,6 +112,7 @@ class DemoInstance:
         self._ssh_conns: set[asyncssh.SSHServerConnection] = set()
         self._commands: set[asyncio.Task] = set()
         self.commands_run = 0
+        self.count_asked = asyncio.Event()  # set by the first of wsfleet's commands it is asked to run
         self.stopped = False
 
     @property
@@ -201,6 +202,7 @@ class DemoInstance:
                 )
                 process.exit(126)
                 return
+            self.count_asked.set()
             proc = await asyncio.create_subprocess_exec(
                 "sh", "-c", process.command,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -1,0 +1,234 @@
+"""The demo's start-up order: its instances serve the story's first sessions before anything is
+provisioned, the dashboard opens then, and provisioning waits (bounded) for the dashboard's first
+counts, so they do not queue behind it. Everything real: moto, the instances' SSH and WebSocket
+servers, wsfleet's count over SSH, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import asyncssh
+import botocore.session
+import pytest
+from botocore.config import Config
+
+from wsfleet.commands.demo import _DemoBoot
+from wsfleet.config import load_config, select_fleet
+from wsfleet.counts.command import count_command, parse_count
+from wsfleet.demo import DemoFleet
+from wsfleet.demo.traffic import LoadGenerator
+
+pytestmark = pytest.mark.timeout(120)
+
+BOOT_TIMEOUT = 60  # seconds: a busy machine, moto's first calls
+
+
+def _alarms(demo: DemoFleet) -> list[str]:
+    session = botocore.session.Session()
+    session.set_credentials("demo", "demo")
+    cw = session.create_client("cloudwatch", region_name="us-east-1", endpoint_url=demo.endpoint_url,
+                               config=Config(retries={"max_attempts": 1}))
+    return sorted(a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"])
+
+
+def _count_over_ssh(config_path: Path) -> dict[str, int]:
+    """Each instance's count, by wsfleet's count command over SSH, as the dashboard asks."""
+    fleet = select_fleet(load_config(str(config_path)), "demo")
+
+    async def one(iid, host):
+        async with asyncssh.connect(host.host, host.port, username=fleet.ssh.user, client_keys=[fleet.ssh.key],
+                                    known_hosts=fleet.ssh.known_hosts, config=None, agent_path=None) as conn:
+            result = await conn.run(count_command(host.service_port), check=True, timeout=30)
+        out = result.stdout.decode() if isinstance(result.stdout, bytes) else result.stdout
+        return iid, parse_count(out)
+
+    async def every():
+        return dict(await asyncio.gather(*(one(iid, h) for iid, h in fleet.ssh.hosts.items())))
+
+    return asyncio.run(every())
+
+
+class _Starting:
+    """A DemoFleet starting on a thread, as the dashboard's boot starts it."""
+
+    def __init__(self, demo: DemoFleet) -> None:
+        self.demo, self.serving, self.error = demo, threading.Event(), None
+        demo.on_serving = self.serving.set
+        self.thread = threading.Thread(target=self._start, daemon=True)
+        self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.demo.start()
+        except BaseException as exc:
+            self.error = exc
+            self.serving.set()
+
+    def finished(self) -> bool:
+        self.thread.join(BOOT_TIMEOUT)
+        return not self.thread.is_alive() and self.error is None
+
+
+def test_the_first_sessions_serve_before_provisioning_which_waits_for_the_first_counts():
+    demo = DemoFleet(scenario="spike")
+    demo.first_counts_wait = BOOT_TIMEOUT  # only the counts (or the bound) let it go on
+    try:
+        starting = _Starting(demo)
+        assert starting.serving.wait(BOOT_TIMEOUT) and starting.error is None
+        assert _alarms(demo) == []  # nothing provisioned yet
+        counts = _count_over_ssh(demo.config_path)  # the dashboard's first sweep
+        assert set(counts) == set(demo.hosts()) and len(counts) == demo.start_instances
+        assert sum(counts.values()) == demo.scenario.sessions_at(0.0)  # the story's first sessions, already open
+        assert starting.finished(), starting.error
+        fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+        assert _alarms(demo) == sorted([fleet.high_alarm_name, fleet.low_alarm_name])
+        frame = demo.next_frame(timeout=BOOT_TIMEOUT)
+        assert frame is not None and frame.t < demo.timing.tick  # the engine's first step: the story's clock starts with it
+        assert frame.total_connections >= sum(counts.values()) - 1  # it kept the sessions open (none churned at t=0)
+    finally:
+        demo.stop()
+
+
+def test_a_quit_before_the_first_counts_provisions_at_once():
+    demo = DemoFleet(scenario="spike", instances=1)
+    demo.first_counts_wait = 600  # far longer than this test may take
+    try:
+        starting = _Starting(demo)
+        assert starting.serving.wait(BOOT_TIMEOUT) and starting.error is None
+        demo.stop_waiting_for_counts()
+        assert starting.finished(), starting.error
+        fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+        assert _alarms(demo) == sorted([fleet.high_alarm_name, fleet.low_alarm_name])
+    finally:
+        demo.stop()
+
+
+class _FakeDemo:
+    fleet_name = "demo"
+    host_wide = None
+    scenario = SimpleNamespace(summary="A morning ramp.")
+
+    def __init__(self, config_path: Path, gate: threading.Event) -> None:
+        self.config_path, self._gate = config_path, gate
+        self.on_progress = self.on_serving = None
+        self.first_counts_wait = None
+        self.warnings: tuple[str, ...] = ()
+        self.errors: list[str] = []
+        self.released = threading.Event()
+
+    def start(self):
+        self.on_serving()
+        self._gate.wait(10)
+        self.warnings = ("the low threshold flaps",)  # known once provisioned
+        return self
+
+    def stop_waiting_for_counts(self) -> None:
+        self.released.set()
+
+    def try_line(self) -> str:
+        return f"wsfleet --config {self.config_path} counts"
+
+
+def test_the_dashboard_opens_when_the_fleet_serves_and_hears_provisioning_warnings_later(tmp_path):
+    config = tmp_path / "wsfleet.toml"
+    config.write_text('[fleets.demo]\nasg = "demo-chat-asg"\nregion = "us-east-1"\nendpoint_url = "http://127.0.0.1:9"\n')
+    gate, told = threading.Event(), []
+    demo = _FakeDemo(config, gate)
+    boot = _DemoBoot(demo, SimpleNamespace(read_only=False, verbose=False))
+    boot.on_later = lambda text, severity: told.append((text, severity))
+    directory = boot.wait()  # returns while the boot goes on
+    assert directory.default_name(None) == "demo" and not boot.done
+    assert demo.first_counts_wait and boot.announce()[0] == "A morning ramp."
+    gate.set()
+    boot.join()
+    assert boot.started and told == [("provision warned: the low threshold flaps", "warning")]
+    boot.cancel()
+    assert demo.released.is_set()  # a quit lets a boot waiting for counts go on at once
+
+
+def test_the_demos_users_connect_to_loopback_whatever_proxy_the_environment_names(monkeypatch):
+    with socket.socket() as closed:  # a loopback port nobody listens on, as the "proxy"
+        closed.bind(("127.0.0.1", 0))
+        proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def run():
+        from websockets.asyncio.server import serve
+
+        async def echo(ws):
+            async for message in ws:
+                await ws.send(message)
+
+        async with serve(echo, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+            traffic = LoadGenerator(max_connections=10, capacity=10)
+            result = await traffic.step(sessions=3, leak_fraction=0.0, churn=0.0, targets={"i-a": port})
+            await traffic.close()
+            return result
+
+    result = asyncio.run(run())
+    assert (result.opened, result.failed) == (3, 0)
+
+
+def _piped_boot(messages: list[dict], monkeypatch, close: bool = True):
+    """A _PipedBoot (the forked dashboard's side) fed `messages` by a fake fleet process."""
+    import json
+    import os
+
+    from wsfleet.commands.demo import _PipedBoot
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_PROFILE", "someones-real-profile")
+    read_fd, write_fd = os.pipe()
+    gone = threading.Event()
+    boot = _PipedBoot(read_fd, SimpleNamespace(read_only=False, verbose=False))
+    told: list[tuple[str, str]] = []
+    boot.on_later = lambda text, severity: told.append((text, severity))
+    boot.on_gone = gone.set
+    with os.fdopen(write_fd, "w") as pipe:
+        for message in messages:
+            pipe.write(json.dumps(message) + "\n")
+            pipe.flush()
+        if not close:
+            return boot, told, gone, os.dup(write_fd)
+    return boot, told, gone, None
+
+
+def test_the_forked_dashboard_opens_the_fleets_config_with_its_dummy_credentials(tmp_path, monkeypatch):
+    import os
+
+    config = tmp_path / "wsfleet.toml"
+    config.write_text('[fleets.demo]\nasg = "demo-chat-asg"\nregion = "us-east-1"\nendpoint_url = "http://127.0.0.1:9"\n')
+    boot, told, gone, _ = _piped_boot([
+        {"kind": "progress", "text": "moto on 127.0.0.1"},
+        {"kind": "serving", "config": str(config), "announce": ["A morning ramp.", "try: wsfleet counts"],
+         "env": {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_PROFILE": None}},
+        {"kind": "later", "text": "provision warned: the low threshold flaps", "severity": "warning"},
+    ], monkeypatch)
+    directory = boot.wait()
+    assert directory.default_name(None) == "demo"
+    assert boot.progress() == ["moto on 127.0.0.1"] and boot.announce() == ["A morning ramp.", "try: wsfleet counts"]
+    assert (os.environ["AWS_ACCESS_KEY_ID"], os.environ.get("AWS_PROFILE")) == ("demo", None)  # never the user's profile
+    assert gone.wait(10)  # the fleet's process closed the pipe: the dashboard has nothing left to show
+    assert told == [("provision warned: the low threshold flaps", "warning")]
+
+
+def test_the_forked_dashboard_reports_a_fleet_that_did_not_start_as_one_sentence(monkeypatch):
+    from wsfleet.errors import WsfleetError
+
+    boot, _, gone, _ = _piped_boot([{"kind": "error", "text": "moto did not start"}], monkeypatch)
+    with pytest.raises(WsfleetError) as err:
+        boot.wait()
+    assert err.value.message == "the demo fleet did not start: moto did not start"
+    boot2, _, _, _ = _piped_boot([], monkeypatch)  # the fleet's process died before it served
+    with pytest.raises(WsfleetError, match="did not start: its process ended"):
+        boot2.wait()
+    assert not gone.is_set()
