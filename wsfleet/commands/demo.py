@@ -343,10 +343,6 @@ def _dashboard_forked(args: Any, ctx: Any) -> int | None:
         code = 1
         try:
             code = _dashboard_child(read_fd, ctx)
-        except BaseException:  # os._exit below would swallow it
-            import traceback
-
-            traceback.print_exc()
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
