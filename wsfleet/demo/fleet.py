@@ -335,11 +335,6 @@ class DemoFleet(_FleetSteps):
             self._holds_lock = False
             _running_lock.release()
 
-    def environment(self) -> dict[str, str | None]:
-        """What the demo sets in its process's environment (None: removed): its dummy AWS
-        credentials. A dashboard in another process (commands.demo) applies the same."""
-        return {**{key: None for key in _CLEARED_ENV}, **_DUMMY_ENV}
-
     def _isolate_env(self) -> None:
         # The demo talks only to its own moto: never to a real account, whatever the shell holds.
         for key in (*_DUMMY_ENV, *_CLEARED_ENV):
