@@ -16,11 +16,8 @@ try from another terminal. With --no-ui it prints one JSON object per engine ste
 and stops after S seconds (or at Ctrl-C / SIGTERM), exit 0, leaving no server, socket, thread or
 temporary file behind.
 
-With the dashboard, on Linux, the process forks once the imports both sides share are done: the
-dashboard runs in the child (`_dashboard_forked`), the fleet in the parent, so each imports and
-starts on its own core; elsewhere the fleet boots on a thread beside the dashboard (`_DemoBoot`).
-Either way the dashboard opens when the fleet serves, and the fleet is provisioned after the
-dashboard's first counts.
+With the dashboard, the fleet boots on a thread beside it (`_DemoBoot`): the dashboard opens when
+the fleet serves, and the fleet is provisioned after the dashboard's first counts.
 """
 
 from __future__ import annotations
