@@ -92,3 +92,29 @@ def test_an_app_needs_a_directory_or_a_boot():
 
     with pytest.raises(ValueError):
         WsfleetApp(None)
+
+
+async def test_while_the_boot_still_provisions_missing_policies_warm_pool_and_schedule_are_on_their_way():
+    from dataclasses import replace
+
+    from wsfleet.tui.widgets.panels import ScalingPanel, WarmPoolPanel
+
+    fixture = prod_fixture(4)
+    fixture.warm_pool, fixture.schedule = None, []
+    boot = FakeBoot(FakeDirectory(fixture))
+    boot.provisioning = True
+    app = app_for(boot)
+    async with app.run_test(size=(200, 50)) as pilot:
+        boot.release.set()
+        await settle(pilot, app)
+        scaling, warm = app.screen.query_one(ScalingPanel), app.screen.query_one(WarmPoolPanel)
+        bare = replace(scaling.status, scale_out_policy=None, scale_in_policy=None, warm_pool=None, scheduled_actions=())
+        scaling.set_data(scaling.fleet, bare)
+        warm.set_data(bare)
+        text, pool = scaling.build().plain, warm.build().plain
+        assert text.count("being provisioned…") == 3 and "no policy in AWS" not in text, text
+        assert pool == "the warm pool is being provisioned…"
+        boot.provisioning = False  # provisioned, and still none: then they are absent, and said so
+        text, pool = scaling.build().plain, warm.build().plain
+        assert "being provisioned" not in text and text.count("no policy in AWS") == 2 and "Schedule  none" in text
+        assert pool.startswith("no warm pool")

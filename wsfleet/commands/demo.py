@@ -168,6 +168,12 @@ class _DemoBoot:
         return self._done.is_set()
 
     @property
+    def provisioning(self) -> bool:
+        """Serving, and alarms, policies, warm pool and schedule not made yet (the dashboard's
+        panels say "being provisioned…" meanwhile, not "none")."""
+        return self._served and not self._done.is_set()
+
+    @property
     def started(self) -> bool:
         return self._done.is_set() and self._error is None
 

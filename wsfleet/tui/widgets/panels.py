@@ -20,6 +20,20 @@ def _styles(widget) -> dict:
     return app_styles(widget.app)
 
 
+def _provisioning(widget) -> bool:
+    """Whether the fleet is still being provisioned by the app's boot: `wsfleet demo` opens the
+    dashboard when its instances serve and provisions alarms, policies, warm pool and schedule
+    after the first counts, so what is missing meanwhile is on its way, not absent."""
+    try:
+        boot = getattr(widget.app, "boot", None)
+    except Exception:  # not mounted in an app
+        return False
+    return bool(boot is not None and getattr(boot, "provisioning", False))
+
+
+_ON_ITS_WAY = " · being provisioned…"
+
+
 def _clock(dt: datetime | None, now: datetime | None) -> str:
     if dt is None:
         return "—"
@@ -83,7 +97,10 @@ class ScalingPanel(Static):
         t.append(f"≥ {fmt_int(hp.threshold)} · {hp.datapoints_to_alarm} of {hp.evaluation_periods} × {hp.period}s")
         warmup = pol.warmup if pol and pol.warmup is not None else fleet.scale_out.warmup
         t.append(f" · warmup {warmup}s", style=s[MUTED])
-        if pol is None:
+        provisioning = _provisioning(self)
+        if pol is None and provisioning:
+            t.append(_ON_ITS_WAY, style=s[MUTED])
+        elif pol is None:
             t.append(" · no policy in AWS (run `wsfleet provision`)", style=s[WARNING])
         for step in steps:
             t.append("\n  " + fmt_step(step), style=s[ERROR] if step == firing else "")
@@ -97,7 +114,9 @@ class ScalingPanel(Static):
         t.append("\nScale in ", style=s[ACCENT])
         t.append(f"≤ {fmt_int(lp.threshold)} · {lp.datapoints_to_alarm} of {lp.evaluation_periods} × {lp.period}s → −{remove}")
         t.append(f" · cooldown {cooldown}s", style=s[MUTED])
-        if inpol is None:
+        if inpol is None and provisioning:
+            t.append(_ON_ITS_WAY, style=s[MUTED])
+        elif inpol is None:
             t.append(" · no policy in AWS", style=s[WARNING])
         unsafe = flap_unsafe_sizes(lp.threshold, hp.threshold, g.min_size, g.max_size, remove=max(remove, 1))
         if unsafe:
@@ -108,7 +127,7 @@ class ScalingPanel(Static):
         now = self.clock()
         t.append("\nSchedule", style=s[ACCENT])
         if not status.scheduled_actions:
-            t.append("  none", style=s[MUTED])
+            t.append("  being provisioned…" if provisioning else "  none", style=s[MUTED])
         for a in status.scheduled_actions:
             sizes = " ".join(f"{k} {v}" for k, v in (("min", a.min_size), ("max", a.max_size), ("desired", a.desired_capacity)) if v is not None)
             t.append(f"\n  {a.name}", style="bold")
@@ -190,6 +209,9 @@ class WarmPoolPanel(Static):
             t.append("waiting for the first read…", style=s[MUTED])
             return t
         wp = self.status.warm_pool
+        if wp is None and _provisioning(self):
+            t.append("the warm pool is being provisioned…", style=s[MUTED])
+            return t
         if wp is None:
             t.append("no warm pool: a scale-out launches cold instances\n", style=s[MUTED])
             t.append("press w to configure one", style=s[MUTED])
