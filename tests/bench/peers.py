@@ -352,8 +352,11 @@ class WsfleetFleets:
             "XDG_DATA_HOME": str(home / "data"), "XDG_CACHE_HOME": str(home / "cache"), "NO_PROXY": "*",
             "COLUMNS": "200", "PYTHONPATH": str(ROOT),
         }
+        # bytecode caching on, as a user has it (PYTHONDONTWRITEBYTECODE in this environment would
+        # make every run compile the modules edited since their last .pyc)
         self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("AWS_PROFILE", "WSFLEET_CONFIG", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+                    if k not in ("AWS_PROFILE", "WSFLEET_CONFIG", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy",
+                                 "PYTHONDONTWRITEBYTECODE")}
         self.env.update(sandbox)
         saved = {k: os.environ.get(k) for k in sandbox}
         os.environ.update({k: v for k, v in sandbox.items() if k.startswith("AWS_")})  # this process's boto3 too
