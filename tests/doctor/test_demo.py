@@ -9,22 +9,30 @@ doctor --format json` runs against the config file it prints, over the demo's re
     leak    after the peak (60 s) leaving users leave their connections open         -> silent-connections (warning)
 
 In `leak` the live sessions ping every few seconds and the leaked ones go silent, so the demo's
-`doctor.silent_after = 20` (the seed's 5 min, compressed) tells them apart: before the peak, with
-connections older than 20 s, nothing is silent; 20 s after the first leaks, the leaked ones are.
-It runs as its own test (about 90 s of demo time) so that xdist can run it beside the others.
+`doctor.silent_after` (the seed's 5 min, compressed) tells them apart: before the peak, with
+connections older than silent_after, nothing is silent; silent_after after the first leaks, the
+leaked ones are. It runs as its own test so that xdist can run it beside the others, on a demo in
+its own process (`DemoFleet`) playing the story at twice its speed: the load curve's times and
+silent_after (20 -> 10 s) halved, a live session pinging every step (about 45 s of demo time
+instead of 90; the `--no-ui` demo subprocess itself is tests/demo/test_demo_e2e.py's).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
 import signal
+import subprocess
 import sys
 from contextlib import asynccontextmanager
 
 import pytest
+
+from wsfleet.demo import DemoFleet
+from wsfleet.demo.scenarios import SCENARIOS, DemoTiming
 
 PLANTED = {  # scenario: (demo seconds before the first look, check, severity)
     "flap": (2.0, "flap", "error"),
@@ -110,9 +118,16 @@ async def test_doctor_finds_what_each_demo_scenario_plants():
     assert "170" in flap["found"] and "200" in flap["found"]
 
 
-LEAK_QUIET_LOOK = 30.0  # demo seconds: every session is live, the first ones connected 30 s ago
-LEAK_FIRST_LOOK = 80.0  # the peak ends at 60 s; the first leaked sessions are 20 s silent by now
-LEAK_GIVE_UP_AT = 110.0
+# The leak story at twice its speed, in this process (one demo, so xdist runs it beside the others):
+# its load curve's times halved, and so doctor's `silent_after` (the demo writes it into its config);
+# a live session pings every engine step, so the longest silence a live one shows stays far below it
+LEAK_SPEEDUP = 2
+LEAK_TIMING = DemoTiming(heartbeat=DemoTiming().tick, silent_after=DemoTiming().silent_after // LEAK_SPEEDUP)
+LEAK_STORY = dataclasses.replace(SCENARIOS["leak"], load=tuple((t / LEAK_SPEEDUP, n) for t, n in SCENARIOS["leak"].load))
+LEAK_PEAK_END = max(t for t, n in LEAK_STORY.load if n == max(n for _, n in LEAK_STORY.load))  # the first sessions end after it
+LEAK_QUIET_LOOK = LEAK_PEAK_END / 2  # every session is live, the first ones connected well over silent_after ago
+LEAK_FIRST_LOOK = LEAK_PEAK_END + LEAK_TIMING.silent_after + LEAK_TIMING.tick  # the first leaked ones are silent_after silent
+LEAK_GIVE_UP_AT = LEAK_FIRST_LOOK + 15
 
 
 def _silent_counts(finding: dict) -> list[int]:
@@ -120,31 +135,51 @@ def _silent_counts(finding: dict) -> list[int]:
     return [int(n.replace(",", "")) for n in re.findall(r"\(([\d,]+) of [\d,]+\)", finding["found"])]
 
 
-@pytest.mark.timeout(240)
-async def test_doctor_finds_the_leak_scenarios_silent_connections():
-    async with _demo("leak", LEAK_GIVE_UP_AT + 10) as (demo, config):
-        before = await _frame_at(demo, "leak", LEAK_QUIET_LOOK)
-        _, findings = await _doctor(config)
-        assert before["leaked"] == 0
-        # live sessions connected more than 20 s ago are not silent: they ping
+def _demo_frame_at(demo: DemoFleet, t_wanted: float):
+    """The in-process demo's first frame at or after `t_wanted` demo seconds."""
+    while True:
+        frame = demo.next_frame(timeout=30)
+        assert frame is not None, f"the leak demo published no frame in 30 s: {demo.errors}"
+        if frame.t >= t_wanted:
+            return frame
+
+
+def _doctor_now(config) -> list[dict]:
+    out = subprocess.run([sys.executable, "-m", "wsfleet", "--config", str(config), "doctor", "--format", "json"],
+                         capture_output=True, text=True, timeout=60, env=ENV)
+    assert out.returncode in (0, 1), out.stderr
+    return json.loads(out.stdout)["findings"]
+
+
+@pytest.mark.timeout(180)
+def test_doctor_finds_the_leak_scenarios_silent_connections():
+    assert LEAK_QUIET_LOOK > LEAK_TIMING.silent_after + LEAK_TIMING.tick and LEAK_STORY.leak_fraction > 0
+    demo = DemoFleet(scenario="leak", timing=LEAK_TIMING)
+    demo.scenario = LEAK_STORY
+    with demo:
+        before = _demo_frame_at(demo, LEAK_QUIET_LOOK)
+        findings = _doctor_now(demo.config_path)
+        assert before.leaked == 0
+        # live sessions connected more than silent_after ago are not silent: they ping
         quiet = [f for f in findings if f["check"] == "silent-connections"]
-        assert [f["severity"] for f in quiet] == ["ok"], (before["t"], quiet)
+        assert [f["severity"] for f in quiet] == ["ok"], (before.t, quiet)
 
         look_at = LEAK_FIRST_LOOK
         while True:
-            frame = await _frame_at(demo, "leak", look_at)
-            _, findings = await _doctor(config)
+            frame = _demo_frame_at(demo, look_at)
+            findings = _doctor_now(demo.config_path)
             silent = [f for f in findings if f["check"] == "silent-connections" and f["severity"] == "warning"]
-            if silent or frame["t"] >= LEAK_GIVE_UP_AT:
+            if silent or frame.t >= LEAK_GIVE_UP_AT:
                 break
-            look_at = frame["t"] + 4
-    when = f"leak at t={frame['t']:.0f} s"
+            look_at = frame.t + 4
+    when = f"leak at t={frame.t:.0f} s"
     assert silent, f"{when}: no silent-connections warning in {[(f['check'], f['severity']) for f in findings]}"
     (finding,) = silent
-    assert "for 20 s or more" in finding["found"] and "silent_after = 20" in finding["found"], finding["found"]
+    after = LEAK_TIMING.silent_after
+    assert f"for {after} s or more" in finding["found"] and f"silent_after = {after}" in finding["found"], finding["found"]
     counts = _silent_counts(finding)
     # only leaked connections are silent: never more than the demo had leaked when doctor looked
-    assert counts and all(n >= 3 for n in counts) and sum(counts) <= frame["leaked"], (when, counts, frame["leaked"])
+    assert counts and all(n >= 3 for n in counts) and sum(counts) <= frame.leaked, (when, counts, frame.leaked)
     assert any(f["check"] == "service-listening" and f["severity"] == "ok" for f in findings), when
 
 
