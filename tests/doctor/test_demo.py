@@ -1,7 +1,8 @@
 """`wsfleet doctor` on the demo fleet of each scenario finds what that scenario plants.
 
-Each scenario runs as `wsfleet demo --no-ui` (its own process, all three at once), and `wsfleet
-doctor --format json` runs against the config file it prints, over the demo's real SSH servers:
+Each scenario runs as a demo of its own, all three at once (`flap` and `spike` as `wsfleet demo
+--no-ui` processes; `deploy` in this process on a faster clock, see DEPLOY_TIMING), and `wsfleet
+doctor --format json` runs against the config file it writes, over the demo's real SSH servers:
 
     flap    the low threshold 170 fails the flap projection under the high 200      -> flap (error, exit 1)
     deploy  a rolling replace leaves the new instance nearly empty                   -> balance (warning)
@@ -36,9 +37,15 @@ from wsfleet.demo.scenarios import SCENARIOS, DemoTiming
 
 PLANTED = {  # scenario: (demo seconds before the first look, check, severity)
     "flap": (2.0, "flap", "error"),
-    "deploy": (20.0, "balance", "warning"),
-    "spike": (18.0, "ceiling", "warning"),
+    "deploy": (12.0, "balance", "warning"),
+    "spike": (10.0, "ceiling", "warning"),
 }
+# `deploy` runs in this process (DemoFleet) on tests/demo/test_rebalance_e2e.py's clock: the release
+# at 4 s (the story's: 14 s), replacements that serve in 4 s (16 s), and a 2 s deregistration delay
+# (8 s), which keeps the story's order (a replaced instance's clients reconnect before its replacement
+# serves); with the story's own clock its first nearly-empty instance comes at t=32, here at t=12
+DEPLOY_TIMING = DemoTiming(cold_launch=4.0, deregistration_delay=2)
+DEPLOY_AT = 4.0
 GIVE_UP_AT = 75.0  # demo seconds: a loaded machine runs the demo late, not differently
 
 ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "COLUMNS": "100"}
@@ -90,16 +97,40 @@ async def _doctor(config: str) -> tuple[int, list[dict]]:
     return code, json.loads(out)["findings"]
 
 
-async def _look_for(scenario: str) -> tuple[int, list[dict], str]:
+def _demo_frame_at(demo: DemoFleet, t_wanted: float):
+    """An in-process demo's first frame at or after `t_wanted` demo seconds."""
+    while True:
+        frame = demo.next_frame(timeout=30)
+        assert frame is not None, f"the {demo.scenario.name} demo published no frame in 30 s: {demo.errors}"
+        if frame.t >= t_wanted:
+            return frame
+
+
+async def _look_until_planted(scenario: str, config: str, time_at) -> tuple[int, list[dict], str]:
+    """doctor at the first look, then every 5 demo seconds until the planted finding or GIVE_UP_AT;
+    `time_at(t)` waits for the demo's first frame at or after t and returns its t."""
     first_look, check, severity = PLANTED[scenario]
+    look_at = first_look
+    while True:
+        t = await time_at(look_at)
+        code, findings = await _doctor(config)
+        if any(f["check"] == check and f["severity"] == severity for f in findings) or t >= GIVE_UP_AT:
+            return code, findings, f"{scenario} at t={t:.0f} s"
+        look_at = t + 5
+
+
+async def _look_for(scenario: str) -> tuple[int, list[dict], str]:
+    if scenario == "deploy":
+        demo = DemoFleet(scenario="deploy", timing=DEPLOY_TIMING)
+        demo.scenario = dataclasses.replace(demo.scenario, deploy=dataclasses.replace(demo.scenario.deploy, at=DEPLOY_AT))
+        async with demo:
+            async def time_at(t: float) -> float:
+                return (await asyncio.to_thread(_demo_frame_at, demo, t)).t
+            return await _look_until_planted(scenario, str(demo.config_path), time_at)
     async with _demo(scenario, GIVE_UP_AT + 10) as (demo, config):
-        look_at = first_look
-        while True:
-            t = (await _frame_at(demo, scenario, look_at))["t"]
-            code, findings = await _doctor(config)
-            if any(f["check"] == check and f["severity"] == severity for f in findings) or t >= GIVE_UP_AT:
-                return code, findings, f"{scenario} at t={t:.0f} s"
-            look_at = t + 5
+        async def time_at(t: float) -> float:
+            return (await _frame_at(demo, scenario, t))["t"]
+        return await _look_until_planted(scenario, config, time_at)
 
 
 @pytest.mark.timeout(180)
@@ -133,15 +164,6 @@ LEAK_GIVE_UP_AT = LEAK_FIRST_LOOK + 15
 def _silent_counts(finding: dict) -> list[int]:
     """The per-instance counts in "i-... (27 of 240), ..." (at most five instances are named)."""
     return [int(n.replace(",", "")) for n in re.findall(r"\(([\d,]+) of [\d,]+\)", finding["found"])]
-
-
-def _demo_frame_at(demo: DemoFleet, t_wanted: float):
-    """The in-process demo's first frame at or after `t_wanted` demo seconds."""
-    while True:
-        frame = demo.next_frame(timeout=30)
-        assert frame is not None, f"the leak demo published no frame in 30 s: {demo.errors}"
-        if frame.t >= t_wanted:
-            return frame
 
 
 def _doctor_now(config) -> list[dict]:
