@@ -64,6 +64,9 @@ from wsfleet.demo.scenarios import DemoTiming
 pytestmark = [
     pytest.mark.timeout(480),
     pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed"),
+    # one worker runs the whole module, so `deployed` (a ~45 s story) is set up once; with
+    # --dist loadgroup the bigger groups are handed out first, so it starts at once
+    pytest.mark.xdist_group("rebalance-demo"),
 ]
 
 REFRESH_DEADLINE = 240.0  # seconds: about 60 on an idle machine

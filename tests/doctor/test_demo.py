@@ -35,6 +35,9 @@ import pytest
 from wsfleet.demo import DemoFleet
 from wsfleet.demo.scenarios import SCENARIOS, DemoTiming
 
+# about a minute of demos on one worker, handed out among the first (--dist loadgroup: bigger groups first)
+pytestmark = pytest.mark.xdist_group("doctor-demos")
+
 PLANTED = {  # scenario: (demo seconds before the first look, check, severity)
     "flap": (2.0, "flap", "error"),
     "deploy": (12.0, "balance", "warning"),
