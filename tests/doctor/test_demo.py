@@ -26,7 +26,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 from contextlib import asynccontextmanager
 
@@ -169,13 +168,6 @@ def _silent_counts(finding: dict) -> list[int]:
     return [int(n.replace(",", "")) for n in re.findall(r"\(([\d,]+) of [\d,]+\)", finding["found"])]
 
 
-def _doctor_now(config) -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "wsfleet", "--config", str(config), "doctor", "--format", "json"],
-                         capture_output=True, text=True, timeout=60, env=ENV)
-    assert out.returncode in (0, 1), out.stderr
-    return json.loads(out.stdout)["findings"]
-
-
 @pytest.mark.timeout(180)
 def test_doctor_finds_the_leak_scenarios_silent_connections():
     assert LEAK_QUIET_LOOK > LEAK_TIMING.silent_after + LEAK_TIMING.tick and LEAK_STORY.leak_fraction > 0
@@ -183,7 +175,7 @@ def test_doctor_finds_the_leak_scenarios_silent_connections():
     demo.scenario = LEAK_STORY
     with demo:
         before = _demo_frame_at(demo, LEAK_QUIET_LOOK)
-        findings = _doctor_now(demo.config_path)
+        _, findings = asyncio.run(_doctor(str(demo.config_path)))
         assert before.leaked == 0
         # live sessions connected more than silent_after ago are not silent: they ping
         quiet = [f for f in findings if f["check"] == "silent-connections"]
@@ -192,7 +184,7 @@ def test_doctor_finds_the_leak_scenarios_silent_connections():
         look_at = LEAK_FIRST_LOOK
         while True:
             frame = _demo_frame_at(demo, look_at)
-            findings = _doctor_now(demo.config_path)
+            _, findings = asyncio.run(_doctor(str(demo.config_path)))
             silent = [f for f in findings if f["check"] == "silent-connections" and f["severity"] == "warning"]
             if silent or frame.t >= LEAK_GIVE_UP_AT:
                 break
