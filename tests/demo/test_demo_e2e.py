@@ -27,7 +27,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [
+    pytest.mark.timeout(180),
+    # handed out among the first (--dist loadgroup: bigger groups first), on one worker
+    pytest.mark.xdist_group("demo-cli"),
+]
 HOLD_DEADLINE = 30.0  # seconds for the demo to finish its current step and hold still
 LOADED_TIMEOUT = 20  # the test's per-host SSH timeout: a loaded machine is slow, not failed
 DEMO_SECONDS = 180  # an upper bound: the test ends the demo once its checks pass

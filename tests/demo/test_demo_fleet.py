@@ -15,6 +15,7 @@ import pytest
 from wsfleet.config import load_config, select_fleet
 from wsfleet.counts.command import count_command, parse_count
 from wsfleet.demo import DemoFleet
+from wsfleet.demo.scenarios import DemoTiming
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -29,7 +30,9 @@ def _listening(port: int) -> bool:
 def demo():
     threads_before = {t.ident for t in threading.enumerate()}
     env_before = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
-    fleet = DemoFleet(scenario="deploy", instances=3)
+    # one engine step a second (the default is 2 s) and a warm pool ready 2 s after the start (8 s):
+    # the tests here wait for frames, for a step that does not come while held and for the pool
+    fleet = DemoFleet(scenario="deploy", instances=3, timing=DemoTiming(tick=1.0, warm_prepare=2.0))
     fleet.start()
     ports = [p for e in fleet.hosts().values() for p in (e.ssh_port, e.service_port)]
     workdir = fleet.workdir

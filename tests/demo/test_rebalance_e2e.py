@@ -21,9 +21,11 @@ frames the demo publishes.
   water-filling), the skew comes down, every instance ends InService, one audit line per write.
 
 Timing: cold launches take 4 s and the deregistration delay is 2 s while the story runs (the
-story's order: a replaced instance's clients reconnect before its replacement serves), so the
-refresh takes about a minute; the drains then run with the demo's own delay of 8 s, set on the
-target group through the API as an operator would (the demo re-reads it every step). The config's
+story's order: a replaced instance's clients reconnect before its replacement serves), the release
+comes at 4 s instead of 14 (the 520 clients are connected, evenly, from the first step) and the
+warm pool refills in a step, so the refresh ends about 45 s in (61 s with the story's own
+release time and warm-pool timing, measured); the drains then run with a delay of 4 s (two steps),
+set on the target group through the API as an operator would (the demo re-reads it every step). The config's
 per-host SSH timeout is 20 s: on a loaded machine a count is slow, never a timeout. Between tests
 the demo holds still (`DemoFleet.held`) and each test puts the routing back to round robin, so
 every test finds the story's imbalance however long the others took (the story's churn, routed by
@@ -33,12 +35,13 @@ deadline; none is a sleep that hopes.
 Tolerance: after each drain, every other instance's count is within max(5, 10 %) of its projection.
 The drained connections land exactly as projected (the balancer routes them one by one, as the
 projection does); what differs is churn: 0.5 % of the sessions end each 2 s step and reconnect
-through the balancer during the ~10 s between the projection (counted when the drain starts) and
+through the balancer during the ~6 s between the projection (counted when the drain starts) and
 the step in which the load balancer closes the drained instance's connections.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -61,11 +64,17 @@ from wsfleet.demo.scenarios import DemoTiming
 pytestmark = [
     pytest.mark.timeout(480),
     pytest.mark.skipif(shutil.which("aws") is None, reason="the AWS CLI is not installed"),
+    # one worker runs the whole module, so `deployed` (a ~45 s story) is set up once; with
+    # --dist loadgroup the bigger groups are handed out first, so it starts at once
+    pytest.mark.xdist_group("rebalance-demo"),
 ]
 
 REFRESH_DEADLINE = 240.0  # seconds: about 60 on an idle machine
 STEADY_DEADLINE = 90.0
-DRAIN_DELAY = 8  # the demo's own deregistration delay (DemoTiming's default)
+DRAIN_DELAY = 4  # the drains' deregistration delay: two steps, unlike the story's 2 s (the demo re-reads it)
+# the story's clock while it runs (see Timing above): the warm pool refills in a step, not 8 s
+STORY_TIMING = DemoTiming(cold_launch=4.0, deregistration_delay=2, warm_prepare=1.0)
+DEPLOY_AT = 4.0  # the release two steps in (the story's own: 14 s); the clients are all connected from the first step
 ENV = {**os.environ, "AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo", "AWS_DEFAULT_REGION": REGION}
 ENV.pop("AWS_SESSION_TOKEN", None)
 
@@ -170,8 +179,9 @@ class Deployed:
 @pytest.fixture(scope="module")
 def deployed():
     log = FrameLog()
-    timing = DemoTiming(cold_launch=4.0, deregistration_delay=2)
-    with DemoFleet(scenario="deploy", timing=timing, count_timeout=20, on_frame=log.add) as demo:
+    demo = DemoFleet(scenario="deploy", timing=STORY_TIMING, count_timeout=20, on_frame=log.add)
+    demo.scenario = dataclasses.replace(demo.scenario, deploy=dataclasses.replace(demo.scenario.deploy, at=DEPLOY_AT))
+    with demo:
         ended = log.wait(lambda f: f.refresh is not None and f.refresh["status"] not in ("Pending", "InProgress", "Cancelling", "Baking"),
                          REFRESH_DEADLINE)
         assert ended.refresh["status"] == "Successful", demo.errors
