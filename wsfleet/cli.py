@@ -303,11 +303,11 @@ def entry() -> None:
         import os
 
         atexit._run_exitfuncs()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):  # a closed pipe: nothing more can reach it
-                pass
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            sys.exit(code)  # output lost (a full disk, a closed pipe): the usual exit says so, with 120
         os._exit(code)
     sys.exit(code)
 

@@ -149,15 +149,37 @@ def test_a_corrupt_or_unwritable_cache_costs_only_time(tmp_path, monkeypatch):
     assert loader.full_loads == 3 and hasattr(client, "describe_launch_templates")
 
 
-def test_the_cache_is_named_after_botocore_and_the_operations(tmp_path, monkeypatch):
+def test_the_cache_is_named_after_botocore_and_the_operations_and_keeps_only_the_newest(tmp_path, monkeypatch):
+    names = []
+    for trimmed, version in (({"ec2": EC2_OPERATIONS}, None), ({"ec2": EC2_OPERATIONS | {"DescribeSubnets"}}, None),
+                             ({"ec2": EC2_OPERATIONS}, "0.0.0-other")):
+        monkeypatch.setattr(models, "_in_memory", {})
+        if version:
+            monkeypatch.setattr(botocore, "__version__", version)
+        _client(TrimmingLoader(botocore.loaders.create_loader(), trimmed, tmp_path))
+        (current,) = tmp_path.glob("ec2-*-service-2-*.json")  # the one it replaced is removed
+        names.append(current.name)
+    assert len(set(names)) == 3 and all(re.fullmatch(r"ec2-2016-11-15-service-2-[0-9a-f]{16}\.json", n) for n in names)
+    assert len(list(tmp_path.glob("ec2-*-endpoint-rule-set-1-*.json"))) == 1  # another model: kept
+
+
+def test_a_temporary_file_left_by_a_killed_write_is_removed_once_old(tmp_path):
+    import os
+    import time
+
+    old, fresh = tmp_path / ".tmp-old.json", tmp_path / ".tmp-fresh.json"
+    for f in (old, fresh):
+        f.write_text("{")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
     _client(TrimmingLoader(botocore.loaders.create_loader(), directory=tmp_path))
-    monkeypatch.setattr(models, "_in_memory", {})
-    _client(TrimmingLoader(botocore.loaders.create_loader(), {"ec2": EC2_OPERATIONS | {"DescribeSubnets"}}, tmp_path))
-    monkeypatch.setattr(models, "_in_memory", {})
-    monkeypatch.setattr(botocore, "__version__", "0.0.0-other")
-    _client(TrimmingLoader(botocore.loaders.create_loader(), directory=tmp_path))
-    names = sorted(p.name for p in tmp_path.glob("ec2-*service-2*.json"))
-    assert len(names) == 3 and all(re.fullmatch(r"ec2-2016-11-15-service-2-[0-9a-f]{16}\.json", n) for n in names)
+    assert not old.exists() and fresh.exists()
+
+
+def test_the_loader_can_be_copied():
+    import copy
+
+    loader = TrimmingLoader(botocore.loaders.create_loader())
+    assert copy.copy(loader).search_paths == loader.search_paths
 
 
 def test_other_services_and_model_types_pass_through(tmp_path):

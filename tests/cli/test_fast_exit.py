@@ -56,3 +56,20 @@ def test_a_thread_still_running_means_the_usual_exit(monkeypatch, exits):
         release.set()
         worker.join()
     assert exits == {}
+
+
+def test_output_that_cannot_be_written_is_an_error_not_a_silent_success(tmp_path):
+    """stdout on a full disk: the result is lost, so the exit is not 0 (Python's own 120, as
+    every other command), though `main()` said 0."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom wsfleet import cli\n"
+              "cli.main = lambda argv: (print('{\"instances\": []}'), 0)[1]\n"
+              "sys.argv = ['wsfleet', 'counts']\ncli.entry()\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # buffered, as a user's shell has it
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-c", script], stdout=full, stderr=subprocess.PIPE, env=env, timeout=60)
+    assert done.returncode == 120, done.stderr
+    assert b"No space left on device" in done.stderr

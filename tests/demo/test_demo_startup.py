@@ -175,3 +175,36 @@ def test_the_demos_users_connect_to_loopback_whatever_proxy_the_environment_name
 
     result = asyncio.run(run())
     assert (result.opened, result.failed) == (3, 0)
+
+
+def test_a_boot_that_fails_after_serving_is_provisioning_then_failed():
+    """The dashboard is open once the fleet serves; a provisioning failure after that must still end
+    `wsfleet demo` with exit 3 (`boot.failed`), and the panels must stop saying "being provisioned"."""
+    import threading
+
+    from wsfleet.commands.demo import _DemoBoot
+
+    gate = threading.Event()
+
+    class FailsAfterServing:
+        errors: list = []
+        warnings = ()
+
+        def start(self):
+            self.on_serving()
+            gate.wait(10)
+            raise RuntimeError("moto went away")
+
+    demo = FailsAfterServing()
+    boot = _DemoBoot(demo, ctx=None)
+    told: list = []
+    boot.on_later = lambda text, severity: told.append((severity, text))
+    try:
+        assert boot._ready.wait(10)
+        assert boot.provisioning and not boot.failed and not boot.done
+    finally:
+        gate.set()
+        boot.join()
+    assert boot.failed and not boot.provisioning and not boot.started
+    assert demo.errors == ["the demo fleet stopped while it was being provisioned: moto went away"]
+    assert told == [("error", demo.errors[0])]

@@ -452,3 +452,24 @@ async def test_the_tests_loopback_guard_is_never_swallowed_into_a_row(fleet):
             await sweep(source, [target(0, 22, 443, host="10.0.1.5")])  # a moto address: must never be dialled
     finally:
         await source.aclose()
+
+
+def test_only_the_users_own_private_key_file_skips_rsa_validation(tmp_path, monkeypatch):
+    """A key file owned by the user and readable by no one else (as OpenSSH wants a private key)
+    skips cryptography's slow RSA check; any other file is validated, and both load."""
+    import asyncssh
+
+    from wsfleet.counts import ssh_link
+    from wsfleet.model import SshConfig
+
+    key = tmp_path / "ec2.pem"
+    key.write_bytes(asyncssh.generate_private_key("ssh-rsa", 2048).export_private_key("pkcs1-pem"))
+    seen: list = []
+    real = asyncssh.load_keypairs
+    monkeypatch.setattr(asyncssh, "load_keypairs", lambda keys, **kw: seen.append(kw) or real(keys, **kw))
+    for mode, skipped in ((0o600, True), (0o400, True), (0o640, False), (0o644, False)):
+        key.chmod(mode)
+        assert ssh_link._own_private_file(str(key)) is skipped
+        assert len(ssh_link._load_client_keys(SshConfig(key=str(key)), frozenset())) == 1
+        assert seen.pop()["unsafe_skip_rsa_key_validation"] is skipped
+    assert ssh_link._own_private_file(str(tmp_path / "missing")) is False

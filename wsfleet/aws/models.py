@@ -71,6 +71,20 @@ def trim(model: dict, operations: frozenset[str]) -> dict:
     }
 
 
+def _remove_superseded(kept: Path, prefix: str) -> None:
+    """The same model derived from an older botocore (or other operations) is never read again:
+    remove it, and any temporary file older than an hour (a write cut short by a kill)."""
+    import time
+
+    try:
+        for other in kept.parent.iterdir():
+            stale_tmp = other.name.startswith(".tmp-") and time.time() - other.stat().st_mtime > 3600
+            if other != kept and (other.name.startswith(prefix) or stale_tmp):
+                other.unlink(missing_ok=True)
+    except OSError as exc:
+        log.info("old models in %s not removed: %s", kept.parent, exc)
+
+
 def cache_dir() -> Path:
     import platformdirs
 
@@ -87,6 +101,8 @@ class TrimmingLoader:
         self._directory = directory
 
     def __getattr__(self, name: str) -> Any:  # everything a loader does besides service models
+        if name == "_base" or name.startswith("__"):  # not set yet (a copy), or a protocol probe
+            raise AttributeError(name)
         return getattr(self._base, name)
 
     def load_service_model(self, service_name: str, type_name: str, api_version: str | None = None) -> Any:
@@ -157,4 +173,6 @@ class TrimmingLoader:
             write_private(path, json.dumps(model, separators=(",", ":")))
         except OSError as exc:
             log.info("trimmed model %s not written: %s", path, exc)
+        else:
+            _remove_superseded(path, key.rsplit("-", 1)[0] + "-")
         return model

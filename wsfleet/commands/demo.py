@@ -168,6 +168,11 @@ class _DemoBoot:
         return self._done.is_set()
 
     @property
+    def failed(self) -> bool:
+        """It stopped with an error (before or after the dashboard opened)."""
+        return self._done.is_set() and self._error is not None
+
+    @property
     def provisioning(self) -> bool:
         """Serving, and alarms, policies, warm pool and schedule not made yet (the dashboard's
         panels say "being provisioned…" meanwhile, not "none")."""
@@ -231,7 +236,9 @@ def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
         from wsfleet.tui.app import WsfleetApp
 
         app = WsfleetApp(None, fleet=demo.fleet_name, boot=boot)
-        boot.on_later = lambda text, severity: app.call_from_thread(app.notify, text, title="Demo", severity=severity, timeout=15)
+        # notify() only posts a message (thread-safe); call_from_thread would wait for the app's
+        # answer, and a quit at that moment would leave the boot thread, and the quit, waiting forever
+        boot.on_later = lambda text, severity: app.notify(text, title="Demo", severity=severity, timeout=15)
         app.run()
     finally:
         boot.on_later = None
@@ -248,6 +255,8 @@ def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
             _say(f"note: {problem}")
     if app is not None and app.boot_error:
         _say(app.boot_error)
+        return 3
+    if boot.failed:  # it served, then its provisioning failed (said above, under "note:")
         return 3
     return int((app.return_code if app is not None else 0) or 0)
 
