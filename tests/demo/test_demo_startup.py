@@ -208,3 +208,32 @@ def test_a_boot_that_fails_after_serving_is_provisioning_then_failed():
     assert boot.failed and not boot.provisioning and not boot.started
     assert demo.errors == ["the demo fleet stopped while it was being provisioned: moto went away"]
     assert told == [("error", demo.errors[0])]
+
+
+def test_a_status_read_that_began_while_provisioning_still_counts_as_during_it():
+    import threading
+    from datetime import datetime, timedelta, timezone
+
+    from wsfleet.commands.demo import _DemoBoot
+
+    gate = threading.Event()
+
+    class Provisions:
+        errors: list = []
+        warnings = ()
+
+        def start(self):
+            self.on_serving()
+            gate.wait(10)
+
+    boot = _DemoBoot(Provisions(), ctx=None)
+    try:
+        assert boot._ready.wait(10)
+        began = datetime.now(timezone.utc)
+        assert boot.provisioning_at(began)
+    finally:
+        gate.set()
+        boot.join()
+    assert not boot.provisioning and not boot.failed
+    assert boot.provisioning_at(began)  # that read began before provisioning ended
+    assert not boot.provisioning_at(boot.finished_at + timedelta(seconds=1))  # a later one did not

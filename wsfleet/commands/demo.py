@@ -126,6 +126,7 @@ class _DemoBoot:
         self._error: BaseException | None = None
         self._served = False
         self.on_later: Any = None  # (text, severity) -> None: what the boot says once the dashboard is open
+        self.finished_at: Any = None  # when start() returned or failed (UTC)
         demo.on_progress = self._lines.append
         demo.on_serving = self._serving
         demo.first_counts_wait = FIRST_COUNTS_WAIT
@@ -150,6 +151,9 @@ class _DemoBoot:
             if self._served and warnings:  # announce() came before provisioning
                 self._tell("\n".join(warnings), "warning")
         finally:
+            from datetime import datetime, timezone
+
+            self.finished_at = datetime.now(timezone.utc)
             self._done.set()
             self._ready.set()
 
@@ -177,6 +181,16 @@ class _DemoBoot:
         """Serving, and alarms, policies, warm pool and schedule not made yet (the dashboard's
         panels say "being provisioned…" meanwhile, not "none")."""
         return self._served and not self._done.is_set()
+
+    def provisioning_at(self, when: Any) -> bool:
+        """Whether it was still provisioning at `when` (a status read's start, UTC): a read that
+        began before provisioning ended shows what it found then, not an absence."""
+        if self.provisioning:
+            return True
+        try:
+            return self._served and self.finished_at is not None and when is not None and when < self.finished_at
+        except TypeError:  # a naive time: not a read of this boot's fleet
+            return False
 
     @property
     def started(self) -> bool:

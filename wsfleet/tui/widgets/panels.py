@@ -21,14 +21,21 @@ def _styles(widget) -> dict:
 
 
 def _provisioning(widget) -> bool:
-    """Whether the fleet is still being provisioned by the app's boot: `wsfleet demo` opens the
-    dashboard when its instances serve and provisions alarms, policies, warm pool and schedule
-    after the first counts, so what is missing meanwhile is on its way, not absent."""
+    """Whether the fleet was still being provisioned by the app's boot when the widget's status
+    was read: `wsfleet demo` opens the dashboard when its instances serve and provisions alarms,
+    policies, warm pool and schedule after the first counts, so what is missing meanwhile is on
+    its way, not absent. A read that began before provisioning ended counts as during it."""
     try:
         boot = getattr(widget.app, "boot", None)
     except Exception:  # not mounted in an app
         return False
-    return bool(boot is not None and getattr(boot, "provisioning", False))
+    if boot is None:
+        return False
+    at = getattr(boot, "provisioning_at", None)
+    status = getattr(widget, "status", None)
+    if at is not None and status is not None:
+        return bool(at(status.taken_at))
+    return bool(getattr(boot, "provisioning", False))
 
 
 _ON_ITS_WAY = " · being provisioned…"
