@@ -177,63 +177,60 @@ def test_the_demos_users_connect_to_loopback_whatever_proxy_the_environment_name
     assert (result.opened, result.failed) == (3, 0)
 
 
+class _GatedDemo:
+    """A demo for `_DemoBoot`: it serves at once, then provisions until `gate` is set, then ends
+    (raising `fails` when given)."""
+
+    warnings = ()
+
+    def __init__(self, fails: str | None = None) -> None:
+        import threading
+
+        self.gate, self.fails, self.errors = threading.Event(), fails, []
+
+    def start(self) -> None:
+        self.on_serving()
+        self.gate.wait(10)
+        if self.fails:
+            raise RuntimeError(self.fails)
+
+
 def test_a_boot_that_fails_after_serving_is_provisioning_then_failed():
     """The dashboard is open once the fleet serves; a provisioning failure after that must still end
     `wsfleet demo` with exit 3 (`boot.failed`), and the panels must stop saying "being provisioned"."""
-    import threading
+    from datetime import datetime, timedelta, timezone
 
     from wsfleet.commands.demo import _DemoBoot
 
-    gate = threading.Event()
-
-    class FailsAfterServing:
-        errors: list = []
-        warnings = ()
-
-        def start(self):
-            self.on_serving()
-            gate.wait(10)
-            raise RuntimeError("moto went away")
-
-    demo = FailsAfterServing()
+    demo = _GatedDemo(fails="moto went away")
     boot = _DemoBoot(demo, ctx=None)
     told: list = []
     boot.on_later = lambda text, severity: told.append((severity, text))
     try:
         assert boot._ready.wait(10)
-        assert boot.provisioning and not boot.failed and not boot.done
+        assert boot.provisioning_at(datetime.now(timezone.utc)) and not boot.failed and not boot.done
     finally:
-        gate.set()
+        demo.gate.set()
         boot.join()
-    assert boot.failed and not boot.provisioning and not boot.started
+    assert boot.failed and not boot.provisioning_at(boot.finished_at + timedelta(seconds=1)) and not boot.started
     assert demo.errors == ["the demo fleet stopped while it was being provisioned: moto went away"]
     assert told == [("error", demo.errors[0])]
 
 
 def test_a_status_read_that_began_while_provisioning_still_counts_as_during_it():
-    import threading
     from datetime import datetime, timedelta, timezone
 
     from wsfleet.commands.demo import _DemoBoot
 
-    gate = threading.Event()
-
-    class Provisions:
-        errors: list = []
-        warnings = ()
-
-        def start(self):
-            self.on_serving()
-            gate.wait(10)
-
-    boot = _DemoBoot(Provisions(), ctx=None)
+    demo = _GatedDemo()
+    boot = _DemoBoot(demo, ctx=None)
     try:
         assert boot._ready.wait(10)
         began = datetime.now(timezone.utc)
         assert boot.provisioning_at(began)
     finally:
-        gate.set()
+        demo.gate.set()
         boot.join()
-    assert not boot.provisioning and not boot.failed
+    assert not boot.failed and boot.done
     assert boot.provisioning_at(began)  # that read began before provisioning ended
     assert not boot.provisioning_at(boot.finished_at + timedelta(seconds=1))  # a later one did not

@@ -103,6 +103,7 @@ async def test_while_the_boot_still_provisions_missing_policies_warm_pool_and_sc
     fixture.warm_pool, fixture.schedule = None, []
     boot = FakeBoot(FakeDirectory(fixture))
     boot.provisioning = True
+    boot.provisioning_at = lambda when: boot.provisioning
     app = app_for(boot)
     async with app.run_test(size=(200, 50)) as pilot:
         boot.release.set()

@@ -99,9 +99,10 @@ class TrimmingLoader:
         self._base = base
         self._trimmed = trimmed
         self._directory = directory
+        self._keys: dict[tuple, str | None] = {}  # (service, api version, type) -> its key: stat once a process
 
     def __getattr__(self, name: str) -> Any:  # everything a loader does besides service models
-        if name == "_base" or name.startswith("__"):  # not set yet (a copy), or a protocol probe
+        if name in ("_base", "_keys") or name.startswith("__"):  # not set yet (a copy), or a protocol probe
             raise AttributeError(name)
         return getattr(self._base, name)
 
@@ -111,7 +112,10 @@ class TrimmingLoader:
         operations = self._trimmed[service_name] if type_name == "service-2" else None
         if api_version is None:
             api_version = self._base.determine_latest_version(service_name, type_name)
-        key = self._key(service_name, api_version, type_name, operations)
+        where = (service_name, api_version, type_name)
+        if where not in self._keys:
+            self._keys[where] = self._key(service_name, api_version, type_name, operations)
+        key = self._keys[where]
         if key is None:  # no file to name it after: botocore says what is wrong
             return self._base.load_service_model(service_name, type_name, api_version)
         with _lock:

@@ -143,9 +143,9 @@ class _DemoBoot:
         except BaseException as exc:  # reported by wait(), on the dashboard, as one sentence
             self._error = exc
             if self._served:  # the dashboard is open already: say it there, and at exit
-                why = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-                self.demo.errors.append(f"the demo fleet stopped while it was being provisioned: {why}")
-                self._tell(f"the demo fleet stopped while it was being provisioned: {why}", "error")
+                sentence = f"the demo fleet stopped while it was being provisioned: {_why(exc)}"
+                self.demo.errors.append(sentence)
+                self._tell(sentence, "error")
         else:
             warnings = [f"provision warned: {w}" for w in getattr(self.demo, "warnings", ())]
             if self._served and warnings:  # announce() came before provisioning
@@ -176,19 +176,15 @@ class _DemoBoot:
         """It stopped with an error (before or after the dashboard opened)."""
         return self._done.is_set() and self._error is not None
 
-    @property
-    def provisioning(self) -> bool:
-        """Serving, and alarms, policies, warm pool and schedule not made yet (the dashboard's
-        panels say "being provisioned…" meanwhile, not "none")."""
-        return self._served and not self._done.is_set()
-
     def provisioning_at(self, when: Any) -> bool:
-        """Whether it was still provisioning at `when` (a status read's start, UTC): a read that
-        began before provisioning ended shows what it found then, not an absence."""
-        if self.provisioning:
-            return True
+        """Whether it was serving but not yet provisioned (alarms, policies, warm pool, schedule)
+        at `when`, a status read's start (UTC): the dashboard's panels then say "being
+        provisioned…", not "none", also for a read that began just before provisioning ended."""
+        if not self._served:
+            return False
+        finished = self.finished_at
         try:
-            return self._served and self.finished_at is not None and when is not None and when < self.finished_at
+            return finished is None or (when is not None and when < finished)
         except TypeError:  # a naive time: not a read of this boot's fleet
             return False
 
@@ -218,11 +214,14 @@ class _DemoBoot:
             if self._cancelled.is_set():
                 raise WsfleetError("the demo was stopped before its fleet started.")
         if self._error is not None and not self._served:
-            why = getattr(self._error, "message", None) or str(self._error) or type(self._error).__name__
-            raise WsfleetError(f"the demo fleet did not start: {why}")
+            raise WsfleetError(f"the demo fleet did not start: {_why(self._error)}")
         ctx = Context(config_path=str(self.demo.config_path), fleet_name=self.demo.fleet_name,
                       read_only=self._ctx.read_only, verbose=self._ctx.verbose)
         return FleetDirectory.from_context(ctx)
+
+
+def _why(exc: BaseException) -> str:
+    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
 
 
 def _story(demo: Any) -> list[str]:

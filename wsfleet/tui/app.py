@@ -34,8 +34,9 @@ class Boot(Protocol):
     def cancel(self) -> None: ...
 
     # optional: `announce() -> list[str]`, shown as a notification once the dashboard opens;
-    # `provisioning: bool`, true while the fleet serves but is not provisioned yet (the panels
-    # then say that its policies, warm pool and schedule are on their way)
+    # `provisioning_at(when) -> bool`, true when a status read at `when` found the fleet serving
+    # but not provisioned yet (the panels then say its policies, warm pool and schedule are on
+    # their way)
 
 
 class WsfleetApp(App):

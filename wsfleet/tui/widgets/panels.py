@@ -29,16 +29,11 @@ def _provisioning(widget) -> bool:
         boot = getattr(widget.app, "boot", None)
     except Exception:  # not mounted in an app
         return False
-    if boot is None:
-        return False
-    at = getattr(boot, "provisioning_at", None)
-    status = getattr(widget, "status", None)
-    if at is not None and status is not None:
-        return bool(at(status.taken_at))
-    return bool(getattr(boot, "provisioning", False))
+    provisioning_at = getattr(boot, "provisioning_at", None)
+    return bool(provisioning_at and widget.status is not None and provisioning_at(widget.status.taken_at))
 
 
-_ON_ITS_WAY = " · being provisioned…"
+_ON_ITS_WAY = "being provisioned…"
 
 
 def _clock(dt: datetime | None, now: datetime | None) -> str:
@@ -106,7 +101,7 @@ class ScalingPanel(Static):
         t.append(f" · warmup {warmup}s", style=s[MUTED])
         provisioning = _provisioning(self)
         if pol is None and provisioning:
-            t.append(_ON_ITS_WAY, style=s[MUTED])
+            t.append(f" · {_ON_ITS_WAY}", style=s[MUTED])
         elif pol is None:
             t.append(" · no policy in AWS (run `wsfleet provision`)", style=s[WARNING])
         for step in steps:
@@ -122,7 +117,7 @@ class ScalingPanel(Static):
         t.append(f"≤ {fmt_int(lp.threshold)} · {lp.datapoints_to_alarm} of {lp.evaluation_periods} × {lp.period}s → −{remove}")
         t.append(f" · cooldown {cooldown}s", style=s[MUTED])
         if inpol is None and provisioning:
-            t.append(_ON_ITS_WAY, style=s[MUTED])
+            t.append(f" · {_ON_ITS_WAY}", style=s[MUTED])
         elif inpol is None:
             t.append(" · no policy in AWS", style=s[WARNING])
         unsafe = flap_unsafe_sizes(lp.threshold, hp.threshold, g.min_size, g.max_size, remove=max(remove, 1))
@@ -134,7 +129,7 @@ class ScalingPanel(Static):
         now = self.clock()
         t.append("\nSchedule", style=s[ACCENT])
         if not status.scheduled_actions:
-            t.append("  being provisioned…" if provisioning else "  none", style=s[MUTED])
+            t.append(f"  {_ON_ITS_WAY}" if provisioning else "  none", style=s[MUTED])
         for a in status.scheduled_actions:
             sizes = " ".join(f"{k} {v}" for k, v in (("min", a.min_size), ("max", a.max_size), ("desired", a.desired_capacity)) if v is not None)
             t.append(f"\n  {a.name}", style="bold")
@@ -217,7 +212,7 @@ class WarmPoolPanel(Static):
             return t
         wp = self.status.warm_pool
         if wp is None and _provisioning(self):
-            t.append("the warm pool is being provisioned…", style=s[MUTED])
+            t.append(f"the warm pool is {_ON_ITS_WAY}", style=s[MUTED])
             return t
         if wp is None:
             t.append("no warm pool: a scale-out launches cold instances\n", style=s[MUTED])
