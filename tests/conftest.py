@@ -13,6 +13,8 @@ import tempfile
 import pytest
 
 _SANDBOX = tempfile.mkdtemp(prefix="wsfleet-tests-")
+_PARSED_JSON = os.path.join(_SANDBOX, "parsed-json")
+os.makedirs(_PARSED_JSON, mode=0o700, exist_ok=True)
 for _key, _value in {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -82,4 +84,9 @@ def own_cache_dir(tmp_path_factory, monkeypatch):
     """A cache dir per test (the address cache of `counts`/`check` lives there): a test never starts
     from instance ids another test left, whose moto 10.x addresses a CLI subprocess (which has no
     loopback guard) would otherwise be asked to connect to."""
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    # parsed JSON (wsfleet.parsed_json) is named after the very file it was parsed from: one for the
+    # whole run, so that each test's processes do not parse and write botocore's and moto's 11 MB again
+    (cache / "wsfleet").mkdir()
+    (cache / "wsfleet" / "parsed-json").symlink_to(_PARSED_JSON, target_is_directory=True)

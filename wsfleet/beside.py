@@ -66,7 +66,10 @@ class Beside:
             if pid == 0:  # the child: run the work, send each result, leave without the parent's exit handlers
                 import signal
 
+                from wsfleet import startup
+
                 signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it ends the child
+                startup.after_fork_in_child()  # its own limit for the collector's start-up pause
                 os.close(read_fd)
                 try:
                     with os.fdopen(write_fd, "wb") as out:

@@ -295,7 +295,12 @@ def entry() -> None:
     written, then 40 ms to exit_group). Those two leave by `os._exit` once the atexit handlers
     have run (logging's flush among them) and stdout/stderr are flushed, when no thread but
     daemons is left (a thread still working would be cut short: then the normal exit).
-    Every other command, and `main()` called in-process (the tests), exits the usual way."""
+    Every other command, and `main()` called in-process (the tests), exits the usual way.
+
+    The start-up runs without the cyclic garbage collector (`wsfleet.startup`)."""
+    from wsfleet import startup
+
+    startup.begin()
     argv = sys.argv[1:]
     code = main(argv)
     if command_of(argv) in _FAST_EXIT and all(t.daemon or t is threading.main_thread() for t in threading.enumerate()):

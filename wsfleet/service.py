@@ -72,6 +72,9 @@ class FleetService:
         source = await self._open_source()
         async for count in source.sweep(targets_for(self.fleet, group)):
             yield count
+        from wsfleet import startup
+
+        startup.end()  # the first counts are in: the collector back on (wsfleet.startup)
 
     def update_fleet(self, fleet: FleetConfig) -> None:
         """New settings for the same group and account (a re-read config file)."""

@@ -234,3 +234,27 @@ def test_a_status_read_that_began_while_provisioning_still_counts_as_during_it()
     assert not boot.failed and boot.done
     assert boot.provisioning_at(began)  # that read began before provisioning ended
     assert not boot.provisioning_at(boot.finished_at + timedelta(seconds=1))  # a later one did not
+
+
+def test_moto_data_files_come_through_the_parsed_cache_unchanged(tmp_path, monkeypatch):
+    """The demo's moto reads its data files (load_resource) through wsfleet.parsed_json: the same
+    data as moto's own reader, from the cache on the second read."""
+    from moto.utilities import utils
+
+    import wsfleet.demo  # noqa: F401 - installs the reader
+    from wsfleet import parsed_json
+
+    assert getattr(utils.load_resource, "wsfleet_kept", False)
+    import moto.ec2.models.instance_types as types_module
+
+    monkeypatch.setattr(parsed_json, "cache_dir", lambda: tmp_path)
+    import gzip
+    import json
+    import os
+
+    resource = "../resources/instance_type_offerings/region/us-east-1.json"
+    raw = json.loads(gzip.decompress(open(os.path.join(os.path.dirname(types_module.__file__), resource + ".gz"), "rb").read()))
+    assert utils.load_resource(types_module.__name__, resource) == raw
+    assert len(list(tmp_path.iterdir())) == 1
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed again"))
+    assert utils.load_resource(types_module.__name__, resource) == raw

@@ -44,7 +44,10 @@ def _shared_loader() -> botocore.loaders.Loader:
     global _SHARED_LOADER
     with _LOADER_LOCK:
         if _SHARED_LOADER is None:
+            from wsfleet.parsed_json import BotocoreFiles
+
             _SHARED_LOADER = botocore.loaders.create_loader()
+            _SHARED_LOADER.file_loader = BotocoreFiles()  # each JSON file parsed once, then read back in marshal form
         paths = _SHARED_LOADER.search_paths  # boto3 appends its data dir once per session
         paths[:] = list(dict.fromkeys(paths))
         return _SHARED_LOADER

@@ -305,7 +305,10 @@ def run(args: Any, ctx: Any) -> int:
 
 
 def _run_demo(args: Any, ctx: Any, demo: Any, deadline: float | None) -> int:
+    from wsfleet import startup
+
     demo.start()
+    startup.end()  # the fleet serves: the collector back on (wsfleet.startup)
     for line in _story(demo):
         _say(line)
     _say(f"config: {demo.config_path}")

@@ -120,6 +120,9 @@ async def collect_sweep(fleet: FleetConfig, source: CountSource, targets: Sequen
     rows = {}
     async for row in source.sweep(targets):
         rows[row.instance_id] = row
+    from wsfleet import startup
+
+    startup.end()  # the command has started: its collector back on (wsfleet.startup)
     ordered = tuple(rows.get(t.instance_id) or failed(t, "command", "the source gave no answer") for t in targets)
     return CountSweep(
         fleet=fleet.name,

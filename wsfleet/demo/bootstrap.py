@@ -68,15 +68,19 @@ def _list_moto_once() -> None:
     its package's ~180 directories to match the request's host against module names (a miss every
     time: the host is `ec2.us-east-1.amazonaws.com`), and it makes a new model loader for each
     service's first request, which lists botocore's ~400 service directories again (~10 ms each).
-    In the demo's process, one listing and one loader (with moto's extras) serve every request.
+    In the demo's process, one listing and one loader (with moto's extras) serve every request, and
+    the loader reads its JSON through wsfleet.parsed_json (the EC2 model: 8 ms instead of 45).
     Idempotent."""
     from moto import backends
     from moto.core import utils as moto_utils
 
     if getattr(backends.list_of_moto_modules, "wsfleet_listed", False):
         return
+    from wsfleet.parsed_json import BotocoreFiles
+
     modules = tuple(backends.list_of_moto_modules())
     loader = moto_utils.create_loader()
+    loader.file_loader = BotocoreFiles()  # its models (moto's extras merged in) parsed once, then marshal
 
     def list_of_moto_modules() -> Iterator[str]:
         return iter(modules)

@@ -1,0 +1,109 @@
+"""wsfleet.startup: the cyclic collector off while a command starts, back on (frozen) after.
+
+Each case runs in a process of its own: the collector's state is the process's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def _run(code: str, timeout: float = 60) -> str:
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_begin_turns_the_collector_off_and_end_freezes_and_turns_it_on():
+    out = _run("""
+        import gc, signal
+        from wsfleet import startup
+        startup.begin()
+        print(gc.isenabled(), startup.in_progress(), signal.getitimer(signal.ITIMER_REAL)[0] > 0)
+        startup.end()
+        print(gc.isenabled(), gc.get_freeze_count() > 0, startup.in_progress(), signal.getitimer(signal.ITIMER_REAL)[0])
+        startup.end()  # idempotent
+        print(gc.isenabled())
+    """)
+    assert out.splitlines() == ["False True True", "True True False 0.0", "True"]
+
+
+def test_without_begin_end_changes_nothing():
+    out = _run("""
+        import gc
+        from wsfleet import startup
+        startup.end()
+        print(gc.isenabled(), gc.get_freeze_count())
+    """)
+    assert out == "True 0"
+
+
+def test_the_limit_turns_it_back_on_whatever_the_command_does():
+    out = _run("""
+        import gc, time
+        from wsfleet import startup
+        startup.LIMIT = 0.2
+        startup.begin()
+        deadline = time.monotonic() + 30
+        while not gc.isenabled() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        print(gc.isenabled(), gc.get_freeze_count() > 0)
+    """)
+    assert out == "True True"
+
+
+def test_a_forked_child_gets_its_own_limit():
+    out = _run("""
+        import gc, os, time
+        from wsfleet import startup
+        startup.begin()
+        pid = os.fork()
+        if pid == 0:
+            startup.after_fork_in_child(0.2)
+            deadline = time.monotonic() + 30
+            while not gc.isenabled() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os._exit(0 if gc.isenabled() else 1)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status), gc.isenabled())
+    """)
+    assert out == "0 False"
+
+
+def test_the_first_sweep_ends_the_start_up():
+    """collect_sweep (counts, check) ends it once its sweep is in."""
+    out = _run("""
+        import asyncio, gc
+        from wsfleet import startup
+        from wsfleet.counts import collect_sweep
+        from wsfleet.model import FleetConfig
+
+        class Source:
+            name = "fake"
+            async def sweep(self, targets):
+                print("during", gc.isenabled())
+                return
+                yield
+
+        startup.begin()
+        asyncio.run(collect_sweep(FleetConfig(name="f", asg="a"), Source(), []))
+        print("after", gc.isenabled())
+    """)
+    assert out.splitlines() == ["during False", "after True"]
+
+
+def test_the_console_script_begins_it(tmp_path):
+    """`python -m wsfleet` (entry()) runs a command with the collector off: `--version`, which
+    leaves without a sweep, shows it by the collector's state at exit."""
+    out = _run("""
+        import atexit, gc, sys
+        atexit.register(lambda: print("at exit", gc.isenabled()))
+        sys.argv = ["wsfleet", "--version"]
+        from wsfleet.cli import entry
+        try:
+            entry()
+        except SystemExit:
+            pass
+    """)
+    assert out.splitlines()[-1] == "at exit False"
