@@ -101,7 +101,7 @@ def test_the_product_session_reads_the_group_through_the_trimmed_client(aws, ses
     group = read_group(session, ASG)
     assert len(group.instances) == 3 and all(i.private_ip for i in group.instances)
     assert not hasattr(session.client("ec2"), "run_instances")
-    assert sorted(p.name.split("-", 1)[0] + p.name.split("-")[-2] for p in tmp_path.iterdir()) == [
+    assert sorted(p.name.split("-", 1)[0] + p.name.split("-")[-3] for p in tmp_path.iterdir()) == [
         "autoscaling1", "autoscaling2", "ec21", "ec22"]  # rule-set-1 and service-2 of each
 
 
@@ -150,6 +150,10 @@ def test_a_corrupt_or_unwritable_cache_costs_only_time(tmp_path, monkeypatch):
 
 
 def test_the_cache_is_named_after_botocore_and_the_operations_and_keeps_only_the_newest(tmp_path, monkeypatch):
+    """One file per operation set (the demo's process uses two), the newest botocore's only; a file
+    named as before operations were in the name is removed."""
+    legacy = tmp_path / "ec2-2016-11-15-service-2-0123456789abcdef.json"
+    legacy.write_text("{}")
     names = []
     for trimmed, version in (({"ec2": EC2_OPERATIONS}, None), ({"ec2": EC2_OPERATIONS | {"DescribeSubnets"}}, None),
                              ({"ec2": EC2_OPERATIONS}, "0.0.0-other")):
@@ -157,9 +161,12 @@ def test_the_cache_is_named_after_botocore_and_the_operations_and_keeps_only_the
         if version:
             monkeypatch.setattr(botocore, "__version__", version)
         _client(TrimmingLoader(botocore.loaders.create_loader(), trimmed, tmp_path))
-        (current,) = tmp_path.glob("ec2-*-service-2-*.json")  # the one it replaced is removed
-        names.append(current.name)
-    assert len(set(names)) == 3 and all(re.fullmatch(r"ec2-2016-11-15-service-2-[0-9a-f]{16}\.json", n) for n in names)
+        names.append(sorted(p.name for p in tmp_path.glob("ec2-*-service-2-*.json")))
+    assert not legacy.exists()
+    first, both, replaced = names
+    assert len(first) == 1 and len(both) == 2 and first[0] in both  # another operation set: kept beside
+    assert len(replaced) == 2 and first[0] not in replaced and set(both) - set(first) <= set(replaced)
+    assert all(re.fullmatch(r"ec2-2016-11-15-service-2-[0-9a-f]{8}-[0-9a-f]{16}\.json", n) for n in replaced)
     assert len(list(tmp_path.glob("ec2-*-endpoint-rule-set-1-*.json"))) == 1  # another model: kept
 
 

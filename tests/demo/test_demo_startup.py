@@ -258,3 +258,18 @@ def test_moto_data_files_come_through_the_parsed_cache_unchanged(tmp_path, monke
     assert len(list(tmp_path.iterdir())) == 1
     monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed again"))
     assert utils.load_resource(types_module.__name__, resource) == raw
+
+
+def test_the_set_up_ec2_client_has_the_operations_it_calls_and_no_more(tmp_path, monkeypatch):
+    """The demo's own EC2 client is made from a model trimmed to DEMO_EC2_OPERATIONS (its set-up
+    calls, which the boot tests run for real); made, not connected: no request is sent."""
+    from wsfleet.aws import models
+    from wsfleet.demo import bootstrap
+
+    monkeypatch.setattr(models, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(bootstrap, "_clients", {})
+    ec2 = bootstrap.clients("http://127.0.0.1:9", "us-east-1")["ec2"]
+    assert {ec2.meta.method_to_api_mapping[m] for m in ("create_vpc", "create_subnet", "create_launch_template")} \
+        == bootstrap.DEMO_EC2_OPERATIONS
+    assert not hasattr(ec2, "run_instances")
+    assert len(list(tmp_path.glob("ec2-*-service-2-*.json"))) == 1

@@ -8,11 +8,13 @@ same requests and parses the same responses (tests/aws/test_trimmed_models.py co
 against moto), because each of its shapes is the full model's own.
 
 The trimmed model is derived from the installed botocore's model the first time it is needed and
-kept in the user cache dir, named after what it was made from (botocore's version, the API
-version, the source file's path, size and mtime, and the operations), so an upgrade of botocore,
-a model of the user's own in ~/.aws/models or a new operation here derives it again. A cache that
-cannot be read or written costs only the time: the model is then derived in memory. Auto
-Scaling's models and both endpoint rule sets are kept whole, in the same way (`TRIMMED`).
+kept in the user cache dir, named after its operations (`ec2-<API version>-service-2-<theirs>-`)
+and what it was made from (botocore's version, the source file's path, size and mtime), so an
+upgrade of botocore, a model of the user's own in ~/.aws/models or a new operation here derives
+it again. A cache that cannot be read or written costs only the time: the model is then derived
+in memory. Auto Scaling's models and both endpoint rule sets are kept whole, in the same way
+(`TRIMMED`). The demo's own set-up client keeps its operations (`DEMO_EC2_OPERATIONS` in
+wsfleet.demo.bootstrap) in a model of its own, beside this one.
 
 Adding a call to another EC2 operation means adding it to `EC2_OPERATIONS` (a test scans the
 code for EC2 calls and fails otherwise).
@@ -72,14 +74,18 @@ def trim(model: dict, operations: frozenset[str]) -> dict:
 
 
 def _remove_superseded(kept: Path, prefix: str) -> None:
-    """The same model derived from an older botocore (or other operations) is never read again:
-    remove it, and any temporary file older than an hour (a write cut short by a kill)."""
+    """The same model for the same operations derived from an older botocore is never read again:
+    remove it, one named as before operations were in the name (`<model>-<digest>.json`), and any
+    temporary file older than an hour (a write cut short by a kill). Another operation set's model
+    stays: one process may use two (the demo's own set-up client beside the product's)."""
+    import re
     import time
 
+    unnamed_operations = re.compile(re.escape(prefix.rsplit("-", 2)[0]) + r"-[0-9a-f]{16}\.json")
     try:
         for other in kept.parent.iterdir():
             stale_tmp = other.name.startswith(".tmp-") and time.time() - other.stat().st_mtime > 3600
-            if other != kept and (other.name.startswith(prefix) or stale_tmp):
+            if other != kept and (other.name.startswith(prefix) or unnamed_operations.fullmatch(other.name) or stale_tmp):
                 other.unlink(missing_ok=True)
     except OSError as exc:
         log.info("old models in %s not removed: %s", kept.parent, exc)
@@ -147,7 +153,8 @@ class TrimmingLoader:
         if not found_model:
             return None
         digest = hashlib.sha256(json.dumps(made_from).encode()).hexdigest()[:16]
-        return f"{service}-{api_version}-{type_name}-{digest}"
+        kept = "all" if operations is None else hashlib.sha256(",".join(sorted(operations)).encode()).hexdigest()[:8]
+        return f"{service}-{api_version}-{type_name}-{kept}-{digest}"
 
     def _path(self, key: str) -> Path:
         return (self._directory or cache_dir()) / f"{key}.json"
