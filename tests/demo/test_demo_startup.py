@@ -267,9 +267,43 @@ def test_the_set_up_ec2_client_has_the_operations_it_calls_and_no_more(tmp_path,
     from wsfleet.demo import bootstrap
 
     monkeypatch.setattr(models, "cache_dir", lambda: tmp_path)
+    monkeypatch.setattr(models, "_in_memory", {})  # as a new process
     monkeypatch.setattr(bootstrap, "_clients", {})
     ec2 = bootstrap.clients("http://127.0.0.1:9", "us-east-1")["ec2"]
     assert {ec2.meta.method_to_api_mapping[m] for m in ("create_vpc", "create_subnet", "create_launch_template")} \
         == bootstrap.DEMO_EC2_OPERATIONS
     assert not hasattr(ec2, "run_instances")
     assert len(list(tmp_path.glob("ec2-*-service-2-*.json"))) == 1
+
+
+def test_with_a_dashboard_that_reports_its_counts_provisioning_waits_for_them_on_screen():
+    """Asked is not shown: with counts_shown_reported (the dashboard's boot), the counts being
+    asked do not start provisioning; the dashboard's counts_shown() (stop_waiting_for_counts) does."""
+    demo = DemoFleet(scenario="spike", instances=1)
+    demo.first_counts_wait = 600
+    demo.counts_shown_reported = True
+    try:
+        starting = _Starting(demo)
+        assert starting.serving.wait(BOOT_TIMEOUT) and starting.error is None
+        assert len(_count_over_ssh(demo.config_path)) == 1  # asked and answered
+        starting.thread.join(1.0)
+        assert starting.thread.is_alive() and _alarms(demo) == []  # still waiting
+        demo.stop_waiting_for_counts()
+        assert starting.finished(), starting.error
+        fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+        assert _alarms(demo) == sorted([fleet.high_alarm_name, fleet.low_alarm_name])
+    finally:
+        demo.stop()
+
+
+def test_the_boot_lets_provisioning_go_when_the_dashboard_shows_its_counts(tmp_path):
+    gate = threading.Event()
+    demo = _FakeDemo(tmp_path / "wsfleet.toml", gate)
+    boot = _DemoBoot(demo, ctx=None)
+    try:
+        assert demo.counts_shown_reported and not demo.released.is_set()
+        boot.counts_shown()
+        assert demo.released.is_set()
+    finally:
+        gate.set()
+        boot.join()

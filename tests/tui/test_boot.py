@@ -119,3 +119,18 @@ async def test_while_the_boot_still_provisions_missing_policies_warm_pool_and_sc
         text, pool = scaling.build().plain, warm.build().plain
         assert "being provisioned" not in text and text.count("no policy in AWS") == 2 and "Schedule  none" in text
         assert pool.startswith("no warm pool")
+
+
+async def test_the_boot_hears_when_the_first_counts_are_on_screen():
+    """The demo provisions once the dashboard has painted its first counts (`counts_shown`): not
+    before the sweep is in, and then it is told."""
+    boot = FakeBoot(FakeDirectory(prod_fixture(4)))
+    shown: list = []
+    boot.counts_shown = lambda: shown.append(sum(r.counted for r in app.dashboard.query_one("InstanceTable").rows_by_id.values()))
+    app = app_for(boot)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, BootScreen), what="the boot screen")
+        assert shown == []
+        boot.release.set()
+        await wait_for(pilot, lambda: shown, what="counts_shown")
+        assert shown[0] == 4  # every instance's count was in the table when it was called

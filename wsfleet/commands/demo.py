@@ -130,6 +130,7 @@ class _DemoBoot:
         demo.on_progress = self._lines.append
         demo.on_serving = self._serving
         demo.first_counts_wait = FIRST_COUNTS_WAIT
+        demo.counts_shown_reported = True  # the dashboard calls counts_shown()
         self._thread = threading.Thread(target=self._boot, name="wsfleet-demo-boot", daemon=True)
         self._thread.start()
 
@@ -195,6 +196,13 @@ class _DemoBoot:
     def announce(self) -> list[str]:
         """Shown on the dashboard once the fleet serves: the story, and how to reach it from a second terminal."""
         return [*_story(self.demo), f"try from another terminal: {self.demo.try_line()}"]  # the line names the config
+
+    def counts_shown(self) -> None:
+        """The dashboard painted its first counts: provisioning may begin (it waited, at most
+        FIRST_COUNTS_WAIT, so as not to share the first read's, sweep's and paint's CPU)."""
+        stop_waiting = getattr(self.demo, "stop_waiting_for_counts", None)
+        if stop_waiting is not None:
+            stop_waiting()
 
     def cancel(self) -> None:
         self._cancelled.set()

@@ -144,8 +144,11 @@ class DemoFleet(_FleetSteps):
         # the instances serve the story's first sessions and the config is written; provisioning
         # then waits, at most first_counts_wait seconds, until every instance has been asked for its
         # count, so the dashboard's first read and sweep do not queue behind it. None: at once.
+        # With counts_shown_reported, until stop_waiting_for_counts() (the dashboard has painted
+        # its first counts: asked is not yet shown, and provisioning would share the paint's CPU).
         self.on_serving: Callable[[], None] = lambda: None
         self.first_counts_wait: float | None = None
+        self.counts_shown_reported = False
         self._counts_wait_released = threading.Event()
         self._counts_wait_wakeup: asyncio.Event | None = None
         self.workdir: Path | None = None
@@ -280,11 +283,13 @@ class DemoFleet(_FleetSteps):
             loop.call_soon_threadsafe(wakeup.set)
 
     async def _first_counts_asked(self, timeout: float) -> bool:
-        """Whether every serving instance was asked for a count within `timeout` seconds."""
+        """Whether every serving instance was asked for a count within `timeout` seconds (with
+        counts_shown_reported: False; only the release, or the timeout, ends the wait)."""
         self._counts_wait_wakeup = asyncio.Event()
         if self._counts_wait_released.is_set():
             return False
-        asked = asyncio.ensure_future(asyncio.gather(*(i.count_asked.wait() for i in self._instances.values() if not i.stopped)))
+        waited_for = () if self.counts_shown_reported else [i.count_asked.wait() for i in self._instances.values() if not i.stopped]
+        asked = asyncio.ensure_future(asyncio.gather(*waited_for) if waited_for else asyncio.Event().wait())
         released = asyncio.ensure_future(self._counts_wait_wakeup.wait())
         try:
             await asyncio.wait([asked, released], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)

@@ -36,7 +36,8 @@ class Boot(Protocol):
     # optional: `announce() -> list[str]`, shown as a notification once the dashboard opens;
     # `provisioning_at(when) -> bool`, true when a status read at `when` found the fleet serving
     # but not provisioned yet (the panels then say its policies, warm pool and schedule are on
-    # their way)
+    # their way); `counts_shown()`, called after every sweep the dashboard has painted (the demo
+    # provisions after the first)
 
 
 class WsfleetApp(App):

@@ -375,6 +375,9 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         self.query_one(SkewTrendLine).update_trend(table.sweep_ended(), table.history.skews())
         if self.chart_view == VIEW_DISTRIBUTION:  # the status-only panels were drawn when the status came
             self._refresh_panels()
+        shown = getattr(getattr(self.app, "boot", None), "counts_shown", None)
+        if shown is not None:  # a booting fleet waits for the first counts on screen (the demo's provisioning)
+            shown()
         self._end_cycle()
 
     def on_worker_state_changed(self, event) -> None:
