@@ -13,8 +13,9 @@ import tempfile
 import pytest
 
 _SANDBOX = tempfile.mkdtemp(prefix="wsfleet-tests-")
-_PARSED_JSON = os.path.join(_SANDBOX, "parsed-json")
-os.makedirs(_PARSED_JSON, mode=0o700, exist_ok=True)
+_SHARED_CACHES = ("parsed-json", "dataclass-code")  # named after what they were made from: one for the run
+for _name in _SHARED_CACHES:
+    os.makedirs(os.path.join(_SANDBOX, _name), mode=0o700, exist_ok=True)
 for _key, _value in {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -86,7 +87,9 @@ def own_cache_dir(tmp_path_factory, monkeypatch):
     loopback guard) would otherwise be asked to connect to."""
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
-    # parsed JSON (wsfleet.parsed_json) is named after the very file it was parsed from: one for the
-    # whole run, so that each test's processes do not parse and write botocore's and moto's 11 MB again
+    # parsed JSON (wsfleet.parsed_json) and dataclasses' code (wsfleet.startup) are named after what
+    # they were made from: one of each for the whole run, so that each test's processes do not parse
+    # and write botocore's and moto's 11 MB, or compile the same dataclasses, again
     (cache / "wsfleet").mkdir()
-    (cache / "wsfleet" / "parsed-json").symlink_to(_PARSED_JSON, target_is_directory=True)
+    for name in _SHARED_CACHES:
+        (cache / "wsfleet" / name).symlink_to(os.path.join(_SANDBOX, name), target_is_directory=True)

@@ -79,6 +79,7 @@ class Beside:
                             out.flush()
                     sys.stderr.flush()
                 finally:
+                    startup.save_dataclass_code()  # what its imports compiled (it leaves without atexit)
                     os._exit(0)
             os.close(write_fd)
             self._pid, self._fd = pid, read_fd

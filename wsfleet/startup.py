@@ -16,8 +16,15 @@ the latest `LIMIT` seconds after `begin()` (a SIGALRM timer, since a thread woul
 `wsfleet.beside` from forking). The cycles a start-up leaves behind stay in memory: 18,000 of the
 demo's 390,000 objects here, a few MB, once.
 
+`begin()` also gives `dataclasses` a cache of the code it compiles (`_keep_dataclass_code`): each
+dataclass's `__init__`, `__repr__`, `__eq__`... is Python source that `dataclasses` compiles anew
+in every process, ~0.4 ms a class here, and `wsfleet counts` alone imports 46 dataclasses (their
+creation took 37-47 ms of its 200 ms of imports). The same source always compiles to the same
+code, so the code is kept, by its source text, in the user cache dir for this Python (its bytecode
+magic number), and read back in one file; imports for `counts` went from ~198 to ~170 ms.
+
 Only the console script begins: `main()` called in a process of its own choosing (the tests) keeps
-its collector as it is, and `end()` is then a no-op.
+its collector and its dataclasses as they are, and `end()` is then a no-op.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import gc
 import signal
 import threading
+from pathlib import Path
 
 LIMIT = 10.0  # seconds: the collector is back on by then, whatever the command does
 
@@ -42,6 +50,7 @@ def begin() -> None:
         _began = True
     gc.disable()
     _arm(LIMIT)
+    _keep_dataclass_code()
 
 
 def _arm(seconds: float) -> None:
@@ -87,3 +96,87 @@ def after_fork_in_child(seconds: float = LIMIT) -> None:
     parent's start-up was under way; give the child its own limit."""
     if in_progress():
         _arm(seconds)
+
+
+# ------------------------------------------------------------------ dataclasses' compiled code
+
+_CODE_LIMIT = 4000  # entries; more (sources that keep changing, e.g. a developer's edits) start over
+_codes: dict[str, object] = {}
+_new_codes: dict[str, object] = {}
+
+
+def code_cache_path() -> Path:
+    import importlib.util
+    import sys
+
+    import platformdirs
+
+    tag = f"{sys.implementation.cache_tag}-{importlib.util.MAGIC_NUMBER.hex()}"
+    return platformdirs.user_cache_path("wsfleet") / "dataclass-code" / f"{tag}.marshal"
+
+
+def _read_codes(path: Path) -> dict:
+    """The kept code, when the file is this user's own and writable by no one else; else none."""
+    import marshal
+    import os
+
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:
+                return {}
+            codes = marshal.loads(f.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return codes if isinstance(codes, dict) else {}
+
+
+def _keep_dataclass_code() -> None:
+    """`dataclasses` compiles its generated methods through a cache (see the module doc). It calls
+    `exec(source, globals, namespace)` by name in 3.11, 3.12 and 3.13 alike: a module global of that
+    name, which compiles the source as `exec` would (no future flags, `<string>`), takes its place."""
+    import atexit
+    import builtins
+    import dataclasses
+
+    if getattr(getattr(dataclasses, "exec", None), "wsfleet_kept", False):
+        return
+    try:
+        path = code_cache_path()
+    except Exception:  # noqa: BLE001 - no cache dir to name: dataclasses as they are
+        return
+    _codes.update(_read_codes(path))
+    real_exec = builtins.exec
+
+    def exec(source, globals=None, locals=None, /):  # noqa: A001 - dataclasses' name for it
+        if type(source) is str:
+            code = _codes.get(source)
+            if code is None:
+                code = _codes[source] = _new_codes[source] = compile(source, "<string>", "exec", dont_inherit=True)
+            source = code
+        return real_exec(source, globals, locals)
+
+    exec.wsfleet_kept = True  # type: ignore[attr-defined]
+    dataclasses.exec = exec  # type: ignore[attr-defined]
+    atexit.register(save_dataclass_code)
+
+
+def save_dataclass_code() -> None:
+    """Keep what this process compiled that the cache did not have (at exit; a forked child before
+    it leaves). Merged with what another process kept meanwhile; a failure costs only the time."""
+    import marshal
+
+    from wsfleet.files import write_private
+
+    if not _new_codes:
+        return
+    try:
+        path = code_cache_path()
+        kept = _read_codes(path)
+        if len(kept) + len(_new_codes) > _CODE_LIMIT:
+            kept = {}
+        kept.update(_new_codes)
+        write_private(path, marshal.dumps(kept))
+        _new_codes.clear()
+    except Exception:  # noqa: BLE001 - an unwritable cache, an unmarshallable code: next time, again
+        pass

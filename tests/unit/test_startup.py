@@ -107,3 +107,53 @@ def test_the_console_script_begins_it(tmp_path):
             pass
     """)
     assert out.splitlines()[-1] == "at exit False"
+
+
+_DATACLASSES = """
+    import dataclasses, sys
+    from wsfleet import startup
+    startup.begin()
+    if sys.argv[1] == "no-compile":  # the second process: everything from the cache
+        startup.compile = lambda *a, **k: sys.exit("compiled again")
+    @dataclasses.dataclass(frozen=True)
+    class Row:
+        id: str
+        n: int = 0
+        tags: tuple = ()
+    r = Row("i-1", 3)
+    print(r, r == Row("i-1", 3), hash(r) == hash(Row("i-1", 3)), Row.__init__.__annotations__)
+    try:
+        r.n = 4
+    except dataclasses.FrozenInstanceError:
+        print("frozen")
+"""
+
+
+def _run_with(cache, *args: str) -> str:
+    import os
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(_DATACLASSES), *args], capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_dataclasses_code_is_kept_and_behaves_as_compiled_anew(tmp_path):
+    plain = subprocess.run([sys.executable, "-c", textwrap.dedent(_DATACLASSES).replace("startup.begin()", "pass"), "plain"],
+                           capture_output=True, text=True, timeout=60).stdout
+    first = _run_with(tmp_path, "first")
+    (kept,) = (tmp_path / "wsfleet" / "dataclass-code").glob("*.marshal")
+    assert kept.stat().st_mode & 0o777 == 0o600
+    second = _run_with(tmp_path, "no-compile")
+    assert plain == first == second and "frozen" in second  # the same class, its annotations unstringified
+    assert "{'id': <class 'str'>, 'n': <class 'int'>" in second
+
+
+def test_a_kept_code_file_others_can_write_is_not_used(tmp_path):
+    _run_with(tmp_path, "first")
+    (kept,) = (tmp_path / "wsfleet" / "dataclass-code").glob("*.marshal")
+    kept.chmod(0o666)
+    import pytest
+
+    with pytest.raises(AssertionError, match="compiled again"):
+        _run_with(tmp_path, "no-compile")
