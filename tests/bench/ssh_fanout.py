@@ -26,7 +26,9 @@ sweep pays on the 2 shared cores. Rows:
 - seed loop: paramiko, per host: load the key, connect (AutoAddPolicy, as the seed), exec, read,
   close -- one host after the other, as the seed's script does;
 - wsfleet first sweep: a fresh SshSource with the product defaults (concurrency 100, timeout 3 s,
-  strict host keys), cold: connect + open the count loop + one count per host;
+  strict host keys), cold: connect + open the count loop + one count per host; with the cyclic
+  collector off, then the heap frozen and the collector on for the warm sweeps, as the console
+  script runs a command (wsfleet.startup; `--collector-on` keeps it on throughout);
 - wsfleet warm sweep: the median of `--warm-runs` further sweeps on the kept connections;
 - single-host warm round trip: the median of 20 warm sweeps of a one-host source (the scale the
   warm target is stated in).
@@ -47,6 +49,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -286,6 +290,24 @@ async def connect_only(ports: list[int], user: str, key_path: str, known_hosts: 
     return m
 
 
+COLLECTOR_AS_PRODUCT = True  # --collector-on: False
+
+
+@contextlib.contextmanager
+def product_collector():
+    """The first sweep as the console script runs it (wsfleet.startup): the cyclic collector off,
+    then every object frozen and the collector on again for the warm sweeps."""
+    if not COLLECTOR_AS_PRODUCT or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_path: str, known_hosts: str,
                          warm_runs: int, timeout: float = 3.0) -> tuple[Meter, list[Meter], list, int]:
     from wsfleet.counts.host_keys import HostKeys
@@ -297,7 +319,7 @@ async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_pat
     source = SshSource(ssh, CountsConfig(timeout=timeout), host_keys=HostKeys("strict", known_hosts, own))
     targets = [CountTarget(f"i-{n:017x}", "127.0.0.1", p, service_port) for n, p in enumerate(ports)]
     try:
-        with Meter() as first:
+        with Meter() as first, product_collector():
             first_rows = [r async for r in source.sweep(targets)]
         warm, rows = [], first_rows
         for _ in range(warm_runs):
@@ -335,7 +357,11 @@ def main() -> int:
                         help="delay with the asyncio proxy even when a C compiler can build delay_proxy.c")
     parser.add_argument("--proxy")
     parser.add_argument("--one-way-ms", type=float)
+    parser.add_argument("--collector-on", action="store_true",
+                        help="the first sweep with the cyclic collector on (the console script turns it off until its first sweep ends)")
     args = parser.parse_args()
+    global COLLECTOR_AS_PRODUCT
+    COLLECTOR_AS_PRODUCT = not args.collector_on
     if args.proxy:
         pairs = [tuple(int(x) for x in p.split(":")) for p in args.proxy.split(",")]
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
@@ -411,7 +437,8 @@ def main() -> int:
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     print(f"# ssh fan-out, {os.cpu_count()} cores, held connections per counted port: {args.held}, load average {load}, "
-          f"delay proxy: {'C (delay_proxy.c)' if c_proxy else 'asyncio'}, login key: {args.key_type}", flush=True)
+          f"delay proxy: {'C (delay_proxy.c)' if c_proxy else 'asyncio'}, login key: {args.key_type}, "
+          f"first sweep with the cyclic collector {'on' if args.collector_on else 'off, as the console script'}", flush=True)
     print(HEADER, flush=True)
     run(max(sizes), True, [(d, n) for d in delays for n in sizes])
     if args.with_bashrc_row:

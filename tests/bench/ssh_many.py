@@ -46,7 +46,9 @@ per-host timeout from `--timeout`), in this process, which measures wall and its
 (`time.process_time`, user + system of this process only: the workers are children and are not
 counted) of the first sweep (connect + count loop + first answer, every host) and the median of
 `--warm-runs` warm sweeps (one request line per host on the kept channels). Every answer is checked
-to be exactly K; a row with an error, a wrong count or a missing row counts as an error. Each sweep
+to be exactly K; a row with an error, a wrong count or a missing row counts as an error. The first
+sweep runs as the console script runs it (wsfleet.startup): the cyclic collector off, then the heap
+frozen and the collector on for the warm sweeps; `--collector-on` keeps it on throughout. Each sweep
 is bounded by `--sweep-timeout`, the workers by `--worker-lifetime`; every worker is stopped by
 its PID at the end (and exits by itself when this process's pipe to it closes).
 
@@ -58,6 +60,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import resource
@@ -315,6 +318,24 @@ class SizeResult:
         return self.first.wrong + sum(s.wrong for s in self.warm)
 
 
+COLLECTOR_AS_PRODUCT = True  # --collector-on: False
+
+
+@contextlib.contextmanager
+def product_collector():
+    """The first sweep as the console script runs it (wsfleet.startup): the cyclic collector off,
+    then every object frozen and the collector on again for the warm sweeps."""
+    if not COLLECTOR_AS_PRODUCT or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 async def _one_sweep(source, targets, k: int, sweep_timeout: float, profiler=None) -> Sweep:
     rows = []
     if profiler is not None:
@@ -358,7 +379,8 @@ async def measure(ports: list[int], workers: Workers, *, warm_runs: int, timeout
     servers_cpu = workers.cpu_s()
     try:
         first_profiler, warm_profiler = profilers or (None, None)
-        first = await _one_sweep(source, targets, workers.k, sweep_timeout, first_profiler)
+        with product_collector():
+            first = await _one_sweep(source, targets, workers.k, sweep_timeout, first_profiler)
         warm = [await _one_sweep(source, targets, workers.k, sweep_timeout, warm_profiler) for _ in range(warm_runs)]
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB
         return SizeResult(len(ports), first, warm, source.connects, workers.cpu_s() - servers_cpu, peak_rss_mb)
@@ -478,7 +500,11 @@ def main() -> int:
     parser.add_argument("--host-key", help=argparse.SUPPRESS)
     parser.add_argument("--client-pub", help=argparse.SUPPRESS)
     parser.add_argument("--service-port", type=int, default=8080, help=argparse.SUPPRESS)
+    parser.add_argument("--collector-on", action="store_true",
+                        help="the first sweep with the cyclic collector on (the console script turns it off until its first sweep ends)")
     args = parser.parse_args()
+    global COLLECTOR_AS_PRODUCT
+    COLLECTOR_AS_PRODUCT = not args.collector_on
     if args.serve:
         _serve(args.serve, args.host_key, args.client_pub, args.service_port, args.k, args.worker_lifetime,
                args.server_kex)
@@ -490,7 +516,8 @@ def main() -> int:
     print(f"# ssh many: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
           f"load average {load}, {args.workers} stand-in host workers, open files limit {raise_open_files_limit()}, "
           f"per-host timeout {args.timeout:g} s, concurrency 100, warm = median of {args.warm_runs}, K = {args.k}, "
-          f"stand-ins' kex: {args.server_kex}",
+          f"stand-ins' kex: {args.server_kex}, first sweep with the cyclic collector "
+          f"{'on' if args.collector_on else 'off, as the console script'}",
           flush=True)
     print(HEADER, flush=True)
     notes = []

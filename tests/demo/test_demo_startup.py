@@ -307,3 +307,36 @@ def test_the_boot_lets_provisioning_go_when_the_dashboard_shows_its_counts(tmp_p
     finally:
         gate.set()
         boot.join()
+
+
+def test_moto_counts_unchecked_requests_without_importing_iam_access_control():
+    """The demo's moto counts requests as moto does while none is checked, without importing IAM's
+    access control (and S3) for it; once checking is on, moto's own check runs (and refuses the
+    demo's dummy keys). In a process of its own: which modules are imported is the point."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        from moto import settings
+        from moto.core.authorization import ActionAuthenticatorMixin
+        from wsfleet.demo import bootstrap
+        server = bootstrap.MotoServer()
+        url = server.start()
+        try:
+            ec2 = bootstrap.clients(url, "us-east-1")["ec2"]
+            ec2.create_vpc(CidrBlock="127.0.0.0/16")
+            print(ActionAuthenticatorMixin.request_count, "moto.iam.access_control" in sys.modules)
+            settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+            try:
+                ec2.create_vpc(CidrBlock="127.0.0.0/16")
+            except Exception as exc:
+                print(type(exc).__name__, exc.response["Error"]["Code"])
+            print("moto.iam.access_control" in sys.modules)
+        finally:
+            server.stop()
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1", "False", "ClientError", "AuthFailure", "True"]
