@@ -340,3 +340,26 @@ def test_moto_counts_unchecked_requests_without_importing_iam_access_control():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1", "False", "ClientError", "AuthFailure", "True"]
+
+
+def test_the_demo_imports_asyncssh_after_its_quick_liboqs_lookup():
+    """asyncssh looks for liboqs as it is imported (find_library: ldconfig, then gcc, 40-60 ms);
+    wsfleet.counts makes that lookup quick, and the demo's instances import asyncssh after it: the
+    slow lookup is never asked for liboqs (on a machine without it, as here)."""
+    import subprocess
+    import sys
+
+    try:
+        with open("/etc/ld.so.cache", "rb") as f:
+            if b"liboqs.so" in f.read():
+                pytest.skip("liboqs is installed here: the quick lookup rightly asks find_library")
+    except OSError:
+        pytest.skip("no dynamic linker cache: the quick lookup is not used")
+    code = ("import ctypes.util\n"
+            "seen, real = [], ctypes.util.find_library\n"
+            "ctypes.util.find_library = lambda name: (seen.append(name), real(name))[1]\n"
+            "import wsfleet.demo.instances, sys\n"
+            "print('asyncssh' in sys.modules, [n for n in seen if 'oqs' in n])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True []"
