@@ -363,3 +363,45 @@ def test_the_demo_imports_asyncssh_after_its_quick_liboqs_lookup():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "True []"
+
+
+_OFFERINGS_DUMP = """
+import json, sys
+if sys.argv[1] == "demo":
+    import wsfleet.demo  # noqa: F401 - moto's data as the demo's process reads it
+import moto.ec2.models.instance_types as it
+from moto.ec2.models import ec2_backends
+offerings = it.INSTANCE_TYPE_OFFERINGS
+pending = {lt: len(getattr(regions, "_reads", ())) for lt, regions in offerings.items()}
+asked = {lt: regions.get("us-east-1") for lt, regions in offerings.items()}
+after_one = {lt: len(getattr(regions, "_reads", ())) for lt, regions in offerings.items()}
+backend = ec2_backends["123456789012"]["eu-west-1"]
+described = backend.describe_instance_type_offerings("availability-zone", {"instance-type": ["t3.micro"]})
+print(json.dumps({"keys": {lt: sorted(r) for lt, r in offerings.items()}, "asked": asked, "described": described,
+                  "whole": {lt: dict(regions) for lt, regions in offerings.items()},
+                  "pending": pending, "after_one": after_one}, sort_keys=True))
+"""
+
+
+def test_moto_instance_type_offerings_read_on_demand_are_moto_s_own(tmp_path):
+    """In the demo's process the offerings' files are read when a region is first asked for, and
+    give exactly what moto's own import gives: keys, a region's list, a describe call, whole copies."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+
+    def dump(mode: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", _OFFERINGS_DUMP, mode], capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout)
+
+    moto_own, demo = dump("plain"), dump("demo")
+    assert set(moto_own["pending"].values()) == {0}  # moto's own: read at import
+    assert all(n >= 25 for n in demo["pending"].values())  # the demo's: nothing read at import
+    assert {lt: demo["pending"][lt] - demo["after_one"][lt] for lt in demo["pending"]} == {lt: 1 for lt in demo["pending"]}
+    for key in ("keys", "asked", "described", "whole"):
+        assert demo[key] == moto_own[key], key
+    assert demo["described"] and all(o["LocationType"] == "availability-zone" for o in demo["described"])

@@ -18,39 +18,16 @@ def _share_botocore_models() -> None:
     share_data_loader()
 
 
-def _keep_moto_data_parsed() -> None:
-    """Before moto's backends are imported: moto's data files (`load_resource`: the EC2 backend
-    parses 92 of them as it is imported, instance types and their offerings in every region, AMIs)
-    come through wsfleet.parsed_json, parsed once and then read back in marshal form. Idempotent;
-    nothing when moto is not installed (the demo then says what to install)."""
-    try:
-        from moto.utilities import utils
-    except ImportError:
-        return
-    original = utils.load_resource
-    if getattr(original, "wsfleet_kept", False):
-        return
-    import os
-    import sys
+def _moto_data_as_needed() -> None:
+    """Before moto's backends are imported: its data files parsed once, the big ones read when asked
+    (wsfleet.demo.moto_data)."""
+    from wsfleet.demo import moto_data
 
-    from wsfleet import parsed_json
-
-    def load_resource(package: str, resource: str) -> Any:
-        module = sys.modules.get(package)
-        where = getattr(module, "__file__", None)
-        if where is None:
-            return original(package, resource)
-        path = os.path.join(os.path.dirname(where), resource)
-        compressed = path if path.endswith(".gz") else path + ".gz"
-        source = compressed if os.path.isfile(compressed) else path  # the file moto reads: the .gz first
-        return parsed_json.load(source, lambda: original(package, resource))
-
-    load_resource.wsfleet_kept = True  # type: ignore[attr-defined]
-    utils.load_resource = load_resource
+    moto_data.install()
 
 
 _share_botocore_models()
-_keep_moto_data_parsed()
+_moto_data_as_needed()
 
 
 def __getattr__(name: str) -> Any:
