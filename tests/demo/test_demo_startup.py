@@ -238,26 +238,31 @@ def test_a_status_read_that_began_while_provisioning_still_counts_as_during_it()
 
 def test_moto_data_files_come_through_the_parsed_cache_unchanged(tmp_path, monkeypatch):
     """The demo's moto reads its data files (load_resource) through wsfleet.parsed_json: the same
-    data as moto's own reader, from the cache on the second read."""
+    data as moto's own reader, from the cache on the second read; with either of moto's ways to
+    name a file ((package, resource) up to 5.2.1, (resource,) relative to moto since)."""
+    import gzip
+    import inspect
+    import json
+    import os
+
+    import moto
     from moto.utilities import utils
 
     import wsfleet.demo  # noqa: F401 - installs the reader
     from wsfleet import parsed_json
 
     assert getattr(utils.load_resource, "wsfleet_kept", False)
-    import moto.ec2.models.instance_types as types_module
-
     monkeypatch.setattr(parsed_json, "cache_dir", lambda: tmp_path)
-    import gzip
-    import json
-    import os
-
-    resource = "../resources/instance_type_offerings/region/us-east-1.json"
-    raw = json.loads(gzip.decompress(open(os.path.join(os.path.dirname(types_module.__file__), resource + ".gz"), "rb").read()))
-    assert utils.load_resource(types_module.__name__, resource) == raw
+    relative = "ec2/resources/instance_type_offerings/region/us-east-1.json"
+    if len(inspect.signature(utils.load_resource.wsfleet_original).parameters) == 2:
+        args = ("moto.ec2.models.instance_types", "../resources/instance_type_offerings/region/us-east-1.json")
+    else:
+        args = (relative,)
+    raw = json.loads(gzip.decompress(open(os.path.join(os.path.dirname(moto.__file__), relative + ".gz"), "rb").read()))
+    assert utils.load_resource(*args) == raw
     assert len(list(tmp_path.iterdir())) == 1
     monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed again"))
-    assert utils.load_resource(types_module.__name__, resource) == raw
+    assert utils.load_resource(*args) == raw
 
 
 def test_the_set_up_ec2_client_has_the_operations_it_calls_and_no_more(tmp_path, monkeypatch):

@@ -25,10 +25,11 @@ import threading
 from typing import Any, Callable
 
 _TYPES_MODULE = "moto.ec2.models.instance_types"
-_OFFERINGS = "instance_type_offerings/"
+_OFFERINGS = "instance_type_offerings"  # the directory of the offerings' files
 
 _lock = threading.RLock()
 _deferred: dict[tuple[str, str], Callable[[], Any]] | None = None  # (location type, region) -> its read, while importing
+_deferring_thread: int | None = None  # the thread importing moto.ec2.models.instance_types
 
 
 def install() -> None:
@@ -41,29 +42,50 @@ def install() -> None:
         return
     original = utils.load_resource
 
-    def load_resource(package: str, resource: str) -> Any:
-        where = getattr(sys.modules.get(package), "__file__", None)
-        if where is None:
-            return original(package, resource)
-        path = os.path.join(os.path.dirname(where), resource)
-        compressed = path if path.endswith(".gz") else path + ".gz"
-        source = compressed if os.path.isfile(compressed) else path  # the file moto reads: the .gz first
+    def load_resource(*args: Any, **kwargs: Any) -> Any:
+        source = _source_of(args, kwargs)
+        if source is None:  # a call this module does not know: moto's own reader
+            return original(*args, **kwargs)
 
         def read() -> Any:
             from wsfleet import parsed_json
 
-            return parsed_json.load(source, lambda: original(package, resource))
+            return parsed_json.load(source, lambda: original(*args, **kwargs))
 
-        if _deferred is not None and package == _TYPES_MODULE and _OFFERINGS in resource:
-            location_type, file_name = resource.split(_OFFERINGS, 1)[1].split("/", 1)
+        where = source.split(os.sep + _OFFERINGS + os.sep, 1)
+        if _deferred is not None and _deferring_thread == threading.get_ident() and len(where) == 2:
+            location_type, file_name = where[1].split(os.sep, 1)
             _deferred[(location_type, file_name.split(".")[0])] = read
             return []  # moto tags each offering of it: none yet (the read tags them, below)
         return read()
 
     load_resource.wsfleet_kept = True  # type: ignore[attr-defined]
+    load_resource.wsfleet_original = original  # type: ignore[attr-defined]
     utils.load_resource = load_resource
     if _TYPES_MODULE not in sys.modules:
         sys.meta_path.insert(0, _OfferingsOnDemand())
+
+
+def _source_of(args: tuple, kwargs: dict) -> str | None:
+    """The file moto's `load_resource` reads (the .gz first, as it does): its arguments are
+    (package, resource) up to moto 5.2.1 and (resource,), relative to moto's package, since."""
+    if kwargs:
+        return None
+    if len(args) == 2:
+        package, resource = args
+        base = getattr(sys.modules.get(package), "__file__", None)
+    elif len(args) == 1:
+        (resource,), base = args, getattr(sys.modules.get("moto"), "__file__", None)
+    else:
+        return None
+    if base is None or not isinstance(resource, str):
+        return None
+    path = os.path.normpath(os.path.join(os.path.dirname(base), resource))
+    compressed = path if path.endswith(".gz") else path + ".gz"
+    for candidate in (compressed, path):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
 
 
 class _OfferingsOnDemand(importlib.abc.MetaPathFinder):
@@ -82,14 +104,14 @@ class _OfferingsOnDemand(importlib.abc.MetaPathFinder):
         real_exec = spec.loader.exec_module
 
         def exec_module(module: Any) -> None:
-            global _deferred
+            global _deferred, _deferring_thread
             with _lock:
-                _deferred = {}
+                _deferred, _deferring_thread = {}, threading.get_ident()
                 try:
                     real_exec(module)
                     deferred = _deferred
                 finally:
-                    _deferred = None
+                    _deferred, _deferring_thread = None, None
                 offerings = getattr(module, "INSTANCE_TYPE_OFFERINGS", None)
                 by_type: dict[str, dict[str, Callable[[], Any]]] = {}
                 for (location_type, region), read in deferred.items():
