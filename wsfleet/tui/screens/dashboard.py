@@ -102,6 +102,7 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         self.chart_view = VIEW_ALARM
         self.cycles = 0  # completed cycles, for tests
         self.reported_problems: tuple[str, ...] = ()
+        self.titles_shown: dict[tuple[str, str], str] = {}  # (panel, border_title|border_subtitle) -> text
 
     # ------------------------------------------------------------------ layout
 

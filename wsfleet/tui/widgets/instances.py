@@ -76,11 +76,16 @@ class InstanceTable(DataTable):
             self._clear_caches()
             self.refresh()
 
-    def set_styles_from_theme(self) -> None:
-        self._styles = app_styles(self.app)
+    def set_styles_from_theme(self) -> bool:
+        """Restyle every cell for the app's theme; False (nothing done) when its colours are the ones drawn."""
+        styles = app_styles(self.app)
+        if styles == self._styles:
+            return False
+        self._styles = styles
         self._texts.clear()
         self._rendered.clear()
         self.render_rows(force=True)
+        return True
 
     # ------------------------------------------------------------------ model updates
 

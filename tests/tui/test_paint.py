@@ -1,0 +1,94 @@
+"""What a refresh paints again: what changed is painted (and nothing stale stays on screen), what
+did not change is neither rebuilt nor laid out again."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from textual.widget import Widget
+from textual.widgets import Static
+
+from tests.tui.conftest import settle
+from wsfleet.tui.widgets import chart
+from wsfleet.tui.widgets.instances import InstanceTable
+
+BUSY = "i-0003a1b2c3d4e5f6a"  # over the ceiling in the fixture: 28,900
+
+
+def painted_row(table: InstanceTable, instance_id: str):
+    """The strip the table paints for an instance's row (what the compositor puts on screen)."""
+    y = table.header_height + table.get_row_index(instance_id) - int(table.scroll_y)
+    return table.render_line(y)
+
+
+def painted(widget: Widget) -> str:
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def refresh_cycle(pilot, app) -> None:
+    await pilot.press("r")
+    await settle(pilot, app, cycles=app.dashboard.cycles + 1)
+    await pilot.pause()
+
+
+async def test_a_theme_switch_paints_the_cells_in_its_colours(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        table = app.dashboard.query_one(InstanceTable)
+        before = [s.style for s in painted_row(table, BUSY) if "28,900" in s.text]
+        app.theme = "wsfleet-ansi"
+        await pilot.pause()
+        await pilot.pause()
+        after = [s.style for s in painted_row(table, BUSY) if "28,900" in s.text]
+        assert before and after and after[0].color.number == 1  # ANSI red
+        assert before[0].color != after[0].color
+
+
+async def test_the_alarm_chart_is_drawn_again_only_when_its_metric_changes(make_app, directory, monkeypatch):
+    app = make_app(directory)
+    builds = []
+    real_build = chart.plt.build
+    monkeypatch.setattr(chart.plt, "build", lambda: builds.append(1) or real_build())
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        plot = app.dashboard.query_one("#chart")
+        first, drawn = painted(plot), len(builds)
+        assert drawn >= 1
+        await refresh_cycle(pilot, app)  # the same read again
+        assert len(builds) == drawn and painted(plot) == first
+        fx = directory.service("prod-chat").fx
+        fx.metric = fx.metric[:-1] + [9000.0]  # the newest datapoint falls under the low threshold
+        await refresh_cycle(pilot, app)
+        assert len(builds) == drawn + 1
+        assert painted(plot) != first
+
+
+async def test_a_read_that_changes_nothing_lays_out_no_panel_again_and_a_change_is_shown(make_app, directory, monkeypatch):
+    app = make_app(directory)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        d = app.dashboard
+        panels = {"#instances-panel", "#chart-panel", "#scaling-panel", "#warm-panel", "#scaling", "#warm", "#chart-info"}
+        repainted: list[str] = []
+        real_refresh, real_update = Widget.refresh, Static.update
+
+        def refresh_spy(self, *args, **kwargs):
+            if f"#{self.id}" in panels:
+                repainted.append(f"#{self.id}")
+            return real_refresh(self, *args, **kwargs)
+
+        def update_spy(self, *args, **kwargs):
+            if f"#{self.id}" in panels:
+                repainted.append(f"#{self.id} update")
+            return real_update(self, *args, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", refresh_spy)
+        monkeypatch.setattr(Static, "update", update_spy)
+        await refresh_cycle(pilot, app)
+        assert repainted == []
+        fx = directory.service("prod-chat").fx
+        fx.warm_pool = dataclasses.replace(fx.warm_pool, min_size=3)
+        await refresh_cycle(pilot, app)
+        assert "#warm update" in repainted and "#scaling update" not in repainted
+        assert "min 3" in painted(d.query_one("#warm"))
