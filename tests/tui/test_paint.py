@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import settle
 from wsfleet.tui.widgets import chart
 from wsfleet.tui.widgets.instances import InstanceTable
 
 BUSY = "i-0003a1b2c3d4e5f6a"  # over the ceiling in the fixture: 28,900
+QUIET = "i-0005a1b2c3d4e5f6a"
 
 
 def painted_row(table: InstanceTable, instance_id: str):
@@ -29,6 +30,29 @@ async def refresh_cycle(pilot, app) -> None:
     await pilot.press("r")
     await settle(pilot, app, cycles=app.dashboard.cycles + 1)
     await pilot.pause()
+
+
+async def test_a_changed_count_is_painted_and_the_unchanged_cells_are_not_painted_again(make_app, directory, monkeypatch):
+    app = make_app(directory)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        table = app.dashboard.query_one(InstanceTable)
+        assert "21,150" in painted_row(table, QUIET).text
+        painted_cells: list[str] = []
+        real = DataTable._render_cell
+
+        def spy(self, row_index, column_index, *args, **kwargs):
+            if row_index >= 0:
+                painted_cells.append(self._column_locations.get_key(column_index).value)
+            return real(self, row_index, column_index, *args, **kwargs)
+
+        monkeypatch.setattr(DataTable, "_render_cell", spy)
+        directory.service("prod-chat").fx.counts[QUIET] = 23150
+        await refresh_cycle(pilot, app)
+        assert "23,150" in painted_row(table, QUIET).text
+        assert "connections" in painted_cells
+        # the rows kept their place and these cells their text: painted from what was drawn
+        assert not {"id", "az", "address", "lifecycle"} & set(painted_cells)
 
 
 async def test_a_theme_switch_paints_the_cells_in_its_colours(make_app):
