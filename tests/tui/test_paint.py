@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -116,3 +118,21 @@ async def test_a_read_that_changes_nothing_lays_out_no_panel_again_and_a_change_
         await refresh_cycle(pilot, app)
         assert "#warm update" in repainted and "#scaling update" not in repainted
         assert "min 3" in painted(d.query_one("#warm"))
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_a_read_and_sweep_that_change_nothing_ask_for_no_layout(make_app, monkeypatch, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot, app)
+        layouts: list[str] = []
+        real_refresh = Widget.refresh
+
+        def refresh_spy(self, *args, **kwargs):
+            if kwargs.get("layout"):
+                layouts.append(f"{type(self).__name__}#{self.id}")
+            return real_refresh(self, *args, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", refresh_spy)
+        await refresh_cycle(pilot, app)
+        assert layouts == []  # at 80x24 the chart info is hidden: it asked for one on every read

@@ -245,11 +245,13 @@ class ChartInfo(Widget):
         super().__init__(id=id)
         self.data = ChartData()
         self.view = VIEW_ALARM
-        self._drawn: Text | None = None  # the line last rendered
+        self._drawn: Text | None = None  # the line last rendered or asked for
 
     def set_data(self, data: ChartData, view: str) -> None:
         self.data, self.view = data, view
-        if self._drawn is None or self._line() != self._drawn:  # the same line: no layout, no repaint
+        line = self._line()
+        if line != self._drawn:  # the same line: no layout, no repaint (hidden, at 80x24, too)
+            self._drawn = line
             self.refresh(layout=True)
 
     def render(self) -> Text:
