@@ -136,3 +136,33 @@ async def test_a_read_and_sweep_that_change_nothing_ask_for_no_layout(make_app, 
         monkeypatch.setattr(Widget, "refresh", refresh_spy)
         await refresh_cycle(pilot, app)
         assert layouts == []  # at 80x24 the chart info is hidden: it asked for one on every read
+
+
+async def test_hidden_panels_ask_for_no_layout_and_show_the_latest_read_when_shown(make_app, directory, monkeypatch):
+    app = make_app(directory)
+    async with app.run_test(size=(80, 24)) as pilot:  # narrow: one panel at a time
+        await settle(pilot, app)
+        d = app.dashboard
+        for key in ("2", "4", "1"):  # each panel drawn once, then the table again
+            await pilot.press(key)
+            await pilot.pause()
+        layouts: list[str] = []
+        real_refresh = Widget.refresh
+
+        def refresh_spy(self, *args, **kwargs):
+            if kwargs.get("layout"):
+                layouts.append(f"#{self.id}")
+            return real_refresh(self, *args, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", refresh_spy)
+        fx = directory.service("prod-chat").fx
+        fx.metric = fx.metric[:-1] + [23456.0]
+        fx.warm_pool = dataclasses.replace(fx.warm_pool, min_size=3)
+        await refresh_cycle(pilot, app)
+        assert not {"#chart-info", "#warm", "#scaling"} & set(layouts)
+        await pilot.press("2")
+        await pilot.pause()
+        assert "now 23,456" in painted(d.query_one("#chart-info"))
+        await pilot.press("4")
+        await pilot.pause()
+        assert "min 3" in painted(d.query_one("#warm"))

@@ -250,9 +250,10 @@ class ChartInfo(Widget):
     def set_data(self, data: ChartData, view: str) -> None:
         self.data, self.view = data, view
         line = self._line()
-        if line != self._drawn:  # the same line: no layout, no repaint (hidden, at 80x24, too)
+        if line != self._drawn:  # the same line: no layout, no repaint
             self._drawn = line
-            self.refresh(layout=True)
+            # hidden (80x24, another panel shown): repaint when shown, which lays it out anyway
+            self.refresh(layout=bool(self.region))
 
     def render(self) -> Text:
         self._drawn = self._line()

@@ -68,7 +68,7 @@ class _TextPanel(Static):
         if self._shown is not None and text == self._shown:  # same characters, same styles
             return
         self._shown = text
-        self.update(text)
+        self.update(text, layout=bool(self.region))  # hidden (80x24): laid out when shown
 
 
 class ScalingPanel(_TextPanel):
