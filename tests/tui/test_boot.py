@@ -134,3 +134,30 @@ async def test_the_boot_hears_when_the_first_counts_are_on_screen():
         boot.release.set()
         await wait_for(pilot, lambda: shown, what="counts_shown")
         assert shown[0] == 4  # every instance's count was in the table when it was called
+
+
+async def test_the_seconds_tick_without_laying_the_boot_screen_out_and_a_new_line_is_shown(monkeypatch):
+    from textual.widget import Widget
+
+    boot = FakeBoot(FakeDirectory(prod_fixture(4)))
+    app = app_for(boot)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, BootScreen), what="the boot screen")
+        title, log = app.screen.query_one("#boot-title", Static), app.screen.query_one("#boot-log", Static)
+        await wait_for(pilot, lambda: "moto on 127.0.0.1" in str(log.render()), what="progress")
+        layouts: list[str] = []
+        real_refresh = Widget.refresh
+
+        def refresh_spy(self, *args, **kwargs):
+            if kwargs.get("layout"):
+                layouts.append(self.id)
+            return real_refresh(self, *args, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", refresh_spy)
+        shown = str(title.render())
+        await wait_for(pilot, lambda: str(title.render()) != shown, what="the seconds to move")
+        assert "boot-title" not in layouts and "boot-log" not in layouts
+        boot.lines.append("4 instances serving")
+        await wait_for(pilot, lambda: "4 instances serving" in str(log.render()), what="the new line")
+        assert "boot-log" in layouts
+        boot.release.set()

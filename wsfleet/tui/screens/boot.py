@@ -28,6 +28,8 @@ class BootScreen(Screen):
         self._title = title
         self._progress = progress  # the lines the booting side printed so far (any thread)
         self._started = time.monotonic()
+        self._shown_title = ""
+        self._shown_log = ""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -40,7 +42,14 @@ class BootScreen(Screen):
         self.set_interval(0.2, self._tick)
 
     def _tick(self) -> None:
+        # five times a second while the fleet boots on the same GIL: repaint the seconds, lay the
+        # box out again only when a line's length or the log changed (Static.update lays out)
         elapsed = time.monotonic() - self._started
-        lines = self._progress()[-4:]
-        self.query_one("#boot-title", Static).update(f"{self._title} {elapsed:4.1f} s")
-        self.query_one("#boot-log", Static).update("\n".join(lines))
+        title = f"{self._title} {elapsed:4.1f} s"
+        log = "\n".join(self._progress()[-4:])
+        if title != self._shown_title:
+            self.query_one("#boot-title", Static).update(title, layout=len(title) != len(self._shown_title))
+            self._shown_title = title
+        if log != self._shown_log:
+            self.query_one("#boot-log", Static).update(log)
+            self._shown_log = log

@@ -102,6 +102,7 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         self.chart_view = VIEW_ALARM
         self.cycles = 0  # completed cycles, for tests
         self.reported_problems: tuple[str, ...] = ()
+        self.titles_shown: dict[tuple[str, str], str] = {}  # (panel, border_title|border_subtitle) -> text
 
     # ------------------------------------------------------------------ layout
 
@@ -111,18 +112,17 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         yield BalanceStrip(id="balance")
         yield SkewTrendLine(id="trend")
         yield Static(id="tabs")
-        with Vertical(id="body"):
-            with Vertical(id="instances-panel", classes="panel"):
-                yield InstanceTable(capacity=fleet.capacity, max_skew=fleet.counts.max_skew, address_kind=fleet.ssh.address, id="table")
-                yield Input(placeholder="filter: words that must all appear (id, AZ, address, state, error, LT: old) — Enter keeps, Esc clears", id="filter")
-            with Horizontal(id="side"):
-                with Vertical(id="chart-panel", classes="panel"):
-                    yield ChartPlot(id="chart")
-                    yield ChartInfo(id="chart-info")
-                with VerticalScroll(id="scaling-panel", classes="panel"):
-                    yield ScalingPanel(self.clock, id="scaling")
-                with VerticalScroll(id="warm-panel", classes="panel"):
-                    yield WarmPoolPanel(id="warm")
+        with Vertical(id="instances-panel", classes="panel"):
+            yield InstanceTable(capacity=fleet.capacity, max_skew=fleet.counts.max_skew, address_kind=fleet.ssh.address, id="table")
+            yield Input(placeholder="filter: words that must all appear (id, AZ, address, state, error, LT: old) — Enter keeps, Esc clears", id="filter")
+        with Horizontal(id="side"):
+            with Vertical(id="chart-panel", classes="panel"):
+                yield ChartPlot(id="chart")
+                yield ChartInfo(id="chart-info")
+            with VerticalScroll(id="scaling-panel", classes="panel"):
+                yield ScalingPanel(self.clock, id="scaling")
+            with VerticalScroll(id="warm-panel", classes="panel"):
+                yield WarmPoolPanel(id="warm")
         yield KeyBar(id="keys")
 
     def on_mount(self) -> None:

@@ -43,17 +43,25 @@ class DashboardView:
         title += f" · sort {sort_label} {'▼' if table.sort_reverse else '▲'}"
         if table.filter_text:
             title += f" · filter “{table.filter_text}”"
-        self.query_one("#instances-panel").border_title = title
         chart_title = f"Alarm chart · {_window_label(self.window_minutes)}" if self.chart_view == VIEW_ALARM else "Per-instance distribution"
-        self.query_one("#chart-panel").border_title = chart_title
-        self.query_one("#chart-panel").border_subtitle = "c view · [ ] window"
-        self.query_one("#scaling-panel").border_title = "Scaling"
-        self.query_one("#warm-panel").border_title = "Warm pool"
+        for selector, attribute, text in (
+            ("#instances-panel", "border_title", title),
+            ("#chart-panel", "border_title", chart_title),
+            ("#chart-panel", "border_subtitle", "c view · [ ] window"),
+            ("#scaling-panel", "border_title", "Scaling"),
+            ("#warm-panel", "border_title", "Warm pool"),
+        ):
+            # setting a title repaints the whole panel, even to the same text: this runs on every
+            # batch of counts, and repainting four panels for it was most of a sweep's paint
+            if self.titles_shown.get((selector, attribute)) != text:
+                self.titles_shown[(selector, attribute)] = text
+                setattr(self.query_one(selector), attribute, text)
 
     def _theme_changed(self, _theme: Any) -> None:
-        self.query_one(InstanceTable).set_styles_from_theme()
+        if not self.query_one(InstanceTable).set_styles_from_theme():
+            return  # drawn in this theme's colours already (the check after the first frame, usually)
         for widget in (self.query_one(ScalingPanel), self.query_one(WarmPoolPanel)):
-            widget.update(widget.build())
+            widget.show(widget.build())
         self.refresh(recompose=False)
 
     # ------------------------------------------------------------------ panels

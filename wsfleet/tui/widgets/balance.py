@@ -40,9 +40,13 @@ class BalanceStrip(Widget):
         self.state = BalanceState()
 
     def update_state(self, **changes) -> None:
+        changed = False
         for key, value in changes.items():
-            setattr(self.state, key, value)
-        self.refresh()
+            if getattr(self.state, key) != value:
+                setattr(self.state, key, value)
+                changed = True
+        if changed:  # the screen passes the whole state on every batch of counts, mostly unchanged
+            self.refresh()
 
     def render(self) -> Text:
         """The longest wording that fits: full labels, then shorter ones, then symbols only."""

@@ -10,6 +10,7 @@ import plotext as plt
 from rich.text import Text
 from textual.widget import Widget
 
+from wsfleet.balance import serving
 from wsfleet.model import FleetConfig, FleetStatus
 from wsfleet.scaling import live_steps, step_for
 from wsfleet.tui.styling import app_styles, plotext_color
@@ -57,15 +58,22 @@ class ChartPlot(Widget):
         self.data = ChartData()
         self.view = VIEW_ALARM
         self._version = 0
+        self._inputs = _figure_inputs(self.data, self.view)
         self._cache: tuple[tuple, Text] | None = None
 
     def set_data(self, data: ChartData) -> None:
+        # every AWS read and sweep brings new data, mostly drawing the same figure (the metric
+        # moves once a period): rebuild the plotext figure only when what it draws changed
         self.data = data
-        self._version += 1
-        self.refresh()
+        inputs = _figure_inputs(data, self.view)
+        if inputs != self._inputs:
+            self._inputs = inputs
+            self._version += 1
+            self.refresh()
 
     def set_view(self, view: str) -> None:
         self.view = view
+        self._inputs = _figure_inputs(self.data, view)
         self._version += 1
         self.refresh()
 
@@ -159,8 +167,6 @@ class ChartPlot(Widget):
     def _per_instance(self, rows: Sequence[InstanceRow], w: int) -> Text:
         """One line per instance, busiest first: a bar against the ceiling (│) and the mean (┊)."""
         styles = app_styles(self.app)
-        from wsfleet.balance import serving
-
         cap = self.data.fleet.capacity
         values = [r.connections for r in rows]
         in_balance = [r.connections for r in rows if serving(r)] or values  # the mean the table uses
@@ -192,6 +198,14 @@ class ChartPlot(Widget):
                     t.append(" ")
             t.append(f" {fmt_int(c):>7}", style=styles[role] if role != OK else "")
         return t
+
+
+def _figure_inputs(data: ChartData, view: str) -> tuple:
+    """What `ChartPlot` draws from `data` in `view`: equal tuples draw the same figure."""
+    if view == VIEW_ALARM:
+        status = data.status
+        return (data.fleet, None) if status is None else (data.fleet, status.metric, status.high_alarm, status.low_alarm)
+    return (data.fleet, tuple((r.id, r.connections, r.error, serving(r)) for r in data.rows))
 
 
 def _time_ticks(first: float) -> list[float]:
@@ -231,12 +245,21 @@ class ChartInfo(Widget):
         super().__init__(id=id)
         self.data = ChartData()
         self.view = VIEW_ALARM
+        self._drawn: Text | None = None  # the line last rendered or asked for
 
     def set_data(self, data: ChartData, view: str) -> None:
         self.data, self.view = data, view
-        self.refresh(layout=True)
+        line = self._line()
+        if line != self._drawn:  # the same line: no layout, no repaint
+            self._drawn = line
+            # hidden (80x24, another panel shown): repaint when shown, which lays it out anyway
+            self.refresh(layout=bool(self.region))
 
     def render(self) -> Text:
+        self._drawn = self._line()
+        return self._drawn
+
+    def _line(self) -> Text:
         d = self.data
         styles = app_styles(self.app)
         t = Text(no_wrap=False)

@@ -42,9 +42,13 @@ class FleetHeader(Widget):
         self.clock = clock
 
     def update_state(self, **changes) -> None:
+        changed = False
         for key, value in changes.items():
-            setattr(self.state, key, value)
-        self.refresh()
+            if getattr(self.state, key) != value:
+                setattr(self.state, key, value)
+                changed = True
+        if changed:  # the screen passes the whole state on every batch of counts, mostly unchanged
+            self.refresh()
 
     def render(self) -> Text:
         """Parts by importance; on a narrow terminal the least important go first (profile, region,

@@ -14,7 +14,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowDoesNotExist
@@ -50,6 +52,7 @@ class InstanceTable(DataTable):
         self._rendered: dict[str, Cells] = {}
         self._styles = role_styles({}, ansi=True)
         self._texts: dict[Cell, Text] = {}
+        self._drawn_cells: dict[tuple[int, int], tuple[object, tuple, Any]] = {}  # see _render_cell
 
     # ------------------------------------------------------------------ setup
 
@@ -76,11 +79,16 @@ class InstanceTable(DataTable):
             self._clear_caches()
             self.refresh()
 
-    def set_styles_from_theme(self) -> None:
-        self._styles = app_styles(self.app)
+    def set_styles_from_theme(self) -> bool:
+        """Restyle every cell for the app's theme; False (nothing done) when its colours are the ones drawn."""
+        styles = app_styles(self.app)
+        if styles == self._styles:
+            return False
+        self._styles = styles
         self._texts.clear()
         self._rendered.clear()
         self.render_rows(force=True)
+        return True
 
     # ------------------------------------------------------------------ model updates
 
@@ -196,6 +204,51 @@ class InstanceTable(DataTable):
         if count:
             self._update_count += 1
             self.refresh()
+
+    # ------------------------------------------------------------------ painting
+
+    def _render_cell(self, row_index: int, column_index: int, base_style: Style, width: int, cursor: bool = False, hover: bool = False) -> Any:
+        """DataTable's cell painting, kept per cell while the cell's value and look stay the same.
+
+        DataTable keys its own cell cache on a counter that every update bumps, so a sweep that
+        changes a few counts painted every visible cell again through Rich (Padding, Styled):
+        most of a sweep's paint. A value here is one of the shared, never-changed Texts of
+        `_text`, so the same object in the same place, at the same width and in the same state
+        paints the same lines. Whatever else changes a cell's look (theme, CSS, cursor display)
+        goes through `_clear_caches` / `notify_style_update`, which empty this cache too.
+        """
+        if row_index < 0 or column_index < 0:  # the header row, row labels: as DataTable does
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        row = self._data.get(row_key) if row_key is not None else None
+        value = row.get(column_key) if row is not None else None
+        if value is None:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        look = (
+            base_style, width, cursor, hover, self.rows[row_key].height, self.cell_padding, self.show_cursor, self._show_hover_cursor,
+            self._pseudo_class_state, self.fixed_rows, self.fixed_columns, self.cursor_foreground_priority, self.cursor_background_priority,
+        )
+        slot = (row_index, column_index)
+        drawn = self._drawn_cells.get(slot)
+        if drawn is not None and drawn[0] is value and drawn[1] == look:
+            return drawn[2]
+        lines = super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        self._drawn_cells[slot] = (value, look, lines)
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._forget_drawn_cells()
+
+    def notify_style_update(self) -> None:
+        self._forget_drawn_cells()
+        super().notify_style_update()
+
+    def _forget_drawn_cells(self) -> None:
+        cells = getattr(self, "_drawn_cells", None)  # None while DataTable.__init__ runs
+        if cells:
+            cells.clear()
 
     def _drop_row(self, rid: str) -> None:
         self._rendered.pop(rid, None)

@@ -58,7 +58,20 @@ def _next_run(recurrence: str | None, tz: str | None, now: datetime | None) -> s
     return "next " + nxt.strftime("%a %d %b %H:%M %Z")
 
 
-class ScalingPanel(Static):
+class _TextPanel(Static):
+    """A Static over one built Text, replaced only when it reads differently: `update` lays the
+    whole screen out again, and the panels are rebuilt on every AWS read, mostly to the same text."""
+
+    _shown: Text | None = None
+
+    def show(self, text: Text) -> None:
+        if self._shown is not None and text == self._shown:  # same characters, same styles
+            return
+        self._shown = text
+        self.update(text, layout=bool(self.region))  # hidden (80x24): laid out when shown
+
+
+class ScalingPanel(_TextPanel):
     def __init__(self, clock: Callable[[], datetime], id: str | None = None) -> None:
         super().__init__(id=id)
         self.clock = clock
@@ -67,10 +80,10 @@ class ScalingPanel(Static):
 
     def set_data(self, fleet: FleetConfig | None, status: FleetStatus | None) -> None:
         self.fleet, self.status = fleet, status
-        self.update(self.build())
+        self.show(self.build())
 
     def on_mount(self) -> None:
-        self.update(self.build())
+        self.show(self.build())
 
     def build(self) -> Text:
         s = _styles(self)
@@ -192,17 +205,17 @@ def _ranges(ns: list[int]) -> str:
     return ", ".join(out)
 
 
-class WarmPoolPanel(Static):
+class WarmPoolPanel(_TextPanel):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.status: FleetStatus | None = None
 
     def set_data(self, status: FleetStatus | None) -> None:
         self.status = status
-        self.update(self.build())
+        self.show(self.build())
 
     def on_mount(self) -> None:
-        self.update(self.build())
+        self.show(self.build())
 
     def build(self) -> Text:
         s = _styles(self)
