@@ -70,14 +70,43 @@ async def test_check_gives_the_same_verdict_with_the_cache(world):  # noqa: F811
     assert _rows(runs[0][1]) == _rows(runs[1][1])
 
 
+async def _aws_after(ready, endpoint_url: str, limit: float = 20.0):
+    """A loopback proxy in front of moto that holds each request until `ready()` (at most `limit`
+    seconds): the fresh read cannot end before it. Returns (server, its endpoint URL)."""
+    from urllib.parse import urlsplit
+
+    target = urlsplit(endpoint_url)
+
+    async def pipe(reader, writer):
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def handle(reader, writer):
+        deadline = asyncio.get_running_loop().time() + limit
+        while not ready() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        up_reader, up_writer = await asyncio.open_connection(target.hostname, target.port)
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+
+
 async def test_a_cached_instance_that_left_the_group_is_never_reported(world, tmp_path):  # noqa: F811
     w = world((5, 6, 7))
-    code, _, err = await wsfleet("--config", w.config(), "counts")  # writes the cache
-    assert code == 0, err
     gone_id = "i-0123456789abcdef0"
-    _write_cache([*w.ids, gone_id])
-    # the left instance's host is still up and answers: only the fresh read may keep it out
+    # the left instance's host is still up and answers: only the fresh read may keep it out; the
+    # second run's read is held until the cached connection has reached that host (a fast read
+    # could otherwise end before it starts, and this test would not see a connection made ahead)
     gone = await SshTestHost([w.hosts[0].authorized[0]]).start()
+    hold = {"on": False}
+    proxy, endpoint = await _aws_after(lambda: not hold["on"] or gone.accepted > 0, w.moto.endpoint_url)
     try:
         with ConnHolder(count=99) as gone_held:
             with open(w.known_hosts, "a") as f:
@@ -85,9 +114,14 @@ async def test_a_cached_instance_that_left_the_group_is_never_reported(world, tm
             ssh = {"user": "oncall", "key": str(w.key_path), "known_hosts": str(w.known_hosts), "hosts": {
                 **{i: {"address": f"127.0.0.1:{p}", "service_port": c.port} for i, p, c in zip(w.ids, w.ssh_ports, w.held)},
                 gone_id: {"address": f"127.0.0.1:{gone.port}", "service_port": gone_held.port}}}
-            config = write_config(tmp_path, w.moto.endpoint_url, w.fleet["asg"], ssh=ssh, counts={"timeout": 5.0})
+            config = write_config(tmp_path, endpoint, w.fleet["asg"], ssh=ssh, counts={"timeout": 5.0})
+            code, _, err = await wsfleet("--config", str(config), "counts")  # writes the cache (its name has the endpoint)
+            assert code == 0, err
+            _write_cache([*w.ids, gone_id])
+            hold["on"] = True
             code, out, err = await wsfleet("-v", "--config", str(config), "counts", "--format", "json")
     finally:
+        proxy.close()
         await gone.close()
     assert code == 0, err
     assert "connecting to 4 instances from the address cache" in err
