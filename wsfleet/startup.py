@@ -50,6 +50,9 @@ def begin() -> None:
         _began = True
     gc.disable()
     _arm(LIMIT)
+    import atexit
+
+    atexit.register(_disarm)
     _keep_dataclass_code()
 
 
@@ -68,6 +71,14 @@ def _arm(seconds: float) -> None:
 
 def _on_alarm(signum: int, frame: object) -> None:
     end()
+
+
+def _disarm() -> None:
+    """At exit: no alarm left. CPython puts SIGALRM back to SIG_DFL after the atexit handlers and
+    before it frees the modules (40-170 ms here): an alarm then would kill a command that succeeded
+    (exit 142, "Alarm clock")."""
+    if hasattr(signal, "setitimer") and signal.getsignal(signal.SIGALRM) is _on_alarm:
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def in_progress() -> bool:

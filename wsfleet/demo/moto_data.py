@@ -147,11 +147,12 @@ class _Regions(dict):
         self._reads = dict(reads)
 
     def _ready(self, region: Any) -> None:
-        if region in self._reads:
+        if region in self._reads:  # until its offerings are in: another thread waits below, not past
             with _lock:
-                read = self._reads.pop(region, None)
+                read = self._reads.get(region)
                 if read is not None:
-                    _tag(self._location_type, self, region, read)
+                    _tag(self._location_type, self, region, read)  # a failed read is tried again next time
+                    del self._reads[region]
 
     def _all_ready(self) -> None:
         for region in list(self._reads):
