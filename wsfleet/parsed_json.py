@@ -9,7 +9,8 @@ cache, takes 12 ms for the EC2 model.
 
 `load(source, parse)` returns `parse()`'s value for the file `source`, from the cache when the
 cache holds it for this very file (its path, size and mtime, and this Python's marshal format)
-and else by calling `parse()` and keeping the answer. The value must be JSON data (dicts, lists,
+and the entry is the user's own and writable by no one else, and else by calling `parse()` and
+keeping the answer. The value must be JSON data (dicts, lists,
 str, numbers, booleans, None); it is a fresh object on every call, so callers may change it, as
 botocore does when it merges extras into a model. A cache that cannot be read or written costs
 only the time: a damaged file is parsed again and replaced, and a directory that cannot be
@@ -63,6 +64,9 @@ def load(source: str | os.PathLike, parse: Callable[[], Any], directory: Path | 
     path = directory / name
     try:
         with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_uid != os.getuid() or st.st_mode & 0o022:  # not the user's own: parse, and replace it
+                raise ValueError("not this user's own file, or writable by others")
             return marshal.loads(f.read())
     except FileNotFoundError:
         pass

@@ -36,7 +36,7 @@ from pathlib import Path
 
 LIMIT = 10.0  # seconds: the collector is back on by then, whatever the command does
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the alarm's handler runs end() in the main thread
 _began = False
 _ended = False
 
@@ -139,7 +139,10 @@ def _read_codes(path: Path) -> dict:
             codes = marshal.loads(f.read())
     except (OSError, EOFError, ValueError, TypeError):
         return {}
-    return codes if isinstance(codes, dict) else {}
+    if not isinstance(codes, dict):
+        return {}
+    code_type = type(_read_codes.__code__)
+    return {k: v for k, v in codes.items() if type(k) is str and type(v) is code_type}
 
 
 def _keep_dataclass_code() -> None:
@@ -189,5 +192,15 @@ def save_dataclass_code() -> None:
         kept.update(_new_codes)
         write_private(path, marshal.dumps(kept))
         _new_codes.clear()
+        _remove_stale_temporaries(path.parent)
     except Exception:  # noqa: BLE001 - an unwritable cache, an unmarshallable code: next time, again
         pass
+
+
+def _remove_stale_temporaries(directory: Path) -> None:
+    """A write cut short (a kill between write and rename) leaves a `.tmp-` file: gone after an hour."""
+    import time
+
+    for other in directory.iterdir():
+        if other.name.startswith(".tmp-") and time.time() - other.stat().st_mtime > 3600:
+            other.unlink(missing_ok=True)

@@ -309,6 +309,9 @@ def test_the_boot_lets_provisioning_go_when_the_dashboard_shows_its_counts(tmp_p
         assert demo.counts_shown_reported and not demo.released.is_set()
         boot.counts_shown()
         assert demo.released.is_set()
+        demo.released.clear()
+        boot.counts_shown()  # every later sweep's: nothing more to release
+        assert not demo.released.is_set()
     finally:
         gate.set()
         boot.join()

@@ -104,3 +104,17 @@ def test_the_shared_loader_reads_through_the_cache():
     from wsfleet.aws.session import _shared_loader
 
     assert isinstance(_shared_loader().file_loader, BotocoreFiles)
+
+
+def test_an_entry_others_can_write_is_parsed_again_and_replaced(tmp_path):
+    source = tmp_path / "model.json"
+    source.write_text('{"v": 1}')
+    parse = lambda: json.loads(source.read_text())  # noqa: E731
+    parsed_json.load(source, parse, tmp_path / "cache")
+    (entry,) = (tmp_path / "cache").iterdir()
+    entry.chmod(0o666)
+    calls = []
+    assert parsed_json.load(source, lambda: calls.append(1) or parse(), tmp_path / "cache") == {"v": 1}
+    assert calls == [1]
+    (entry,) = (tmp_path / "cache").iterdir()
+    assert entry.stat().st_mode & 0o777 == 0o600  # replaced by the user's own

@@ -125,6 +125,7 @@ class _DemoBoot:
         self._ready = threading.Event()  # serving, or done (with or without an error)
         self._error: BaseException | None = None
         self._served = False
+        self._counts_shown = False
         self.on_later: Any = None  # (text, severity) -> None: what the boot says once the dashboard is open
         self.finished_at: Any = None  # when start() returned or failed (UTC)
         demo.on_progress = self._lines.append
@@ -200,6 +201,9 @@ class _DemoBoot:
     def counts_shown(self) -> None:
         """The dashboard painted its first counts: provisioning may begin (it waited, at most
         FIRST_COUNTS_WAIT, so as not to share the first read's, sweep's and paint's CPU)."""
+        if self._counts_shown:
+            return  # once: the dashboard calls it after every sweep
+        self._counts_shown = True
         stop_waiting = getattr(self.demo, "stop_waiting_for_counts", None)
         if stop_waiting is not None:
             stop_waiting()
