@@ -51,11 +51,12 @@ class FleetService:
 
     # ------------------------------------------------------------------ reads (blocking)
 
-    def read_status(self, window_minutes: int = 60) -> FleetStatus:
-        """Everything the dashboard shows from AWS, in API calls constant in the fleet's size."""
+    def read_status(self, window_minutes: int = 60, on_group: Any = None) -> FleetStatus:
+        """Everything the dashboard shows from AWS, in API calls constant in the fleet's size;
+        `on_group(group)` as soon as the group and its addresses are read (aws.reader.read_status)."""
         from wsfleet.aws.reader import read_status
 
-        return read_status(self.session, self.fleet, window_minutes=window_minutes)
+        return read_status(self.session, self.fleet, window_minutes=window_minutes, on_group=on_group)
 
     def read_schedule(self) -> tuple[ScheduledAction, ...]:
         """The group's scheduled actions alone (the schedule dialog re-reads them after a write)."""

@@ -116,3 +116,21 @@ def test_an_unknown_group_fails_the_whole_read(session, fleet):
     with pytest.raises(AwsCallError) as caught:
         read_status(session, fleet)
     assert caught.value.kind == "not-found" and "prod-chat-asg" in caught.value.message
+
+
+def test_the_group_is_handed_over_before_the_rest_is_read(session, fleet, group):
+    """on_group gets the group with its addresses while the other parts are still being read (the
+    dashboard starts its sweep then); the read goes on, and ends the same, when it raises."""
+    provision_seed(session, fleet)
+    seen: list = []
+
+    def on_group(g):
+        seen.append((g, session.api_calls))
+        raise RuntimeError("a caller's bug")
+
+    status = read_status(session, fleet, on_group=on_group)
+    [(early, calls_then)] = seen
+    assert [i.id for i in early.instances] == [i.id for i in status.group.instances]
+    assert all(i.private_ip for i in early.instances)
+    assert calls_then < session.api_calls  # the rest came after it
+    assert status.problems == () and status.high_alarm is not None

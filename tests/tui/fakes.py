@@ -183,6 +183,7 @@ class FakeFleetService:
         self.executed: list[actions.Plan] = []
         self.closed = False
         self.api_calls = 0
+        self.group_first = True  # read_status gives on_group the group before the rest (aws.reader's order)
         self.active_reads = 0
         self.max_active_reads = 0
         self.completed_reads = 0
@@ -200,13 +201,17 @@ class FakeFleetService:
         return self.fx.fleet.counts.source
 
     # reads ---------------------------------------------------------------------------------
-    def read_status(self, window_minutes: int = 60) -> FleetStatus:
+    def read_status(self, window_minutes: int = 60, on_group=None) -> FleetStatus:
         import time
 
         self.reads += 1
         self.active_reads += 1
         self.max_active_reads = max(self.max_active_reads, self.active_reads)
         try:
+            if self.fail_reads:
+                raise AwsError(self.fail_reads)
+            if on_group is not None and self.group_first:  # as the real reader: the group, then the rest
+                on_group(self._status(window_minutes).group)
             if self.read_delay:
                 time.sleep(self.read_delay)
             if self.read_gate is not None:

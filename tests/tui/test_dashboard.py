@@ -259,7 +259,7 @@ async def test_first_read_failing_keeps_the_app_up(make_app, directory):
 
 
 async def test_an_unexpected_exception_in_a_read_is_a_toast_not_a_crash(make_app, directory):
-    def boom(window_minutes=60):
+    def boom(window_minutes=60, on_group=None):
         raise KeyError("Instances")
 
     directory.service("prod-chat").read_status = boom
@@ -787,3 +787,26 @@ async def test_the_lt_column_is_a_dash_when_the_group_does_not_say(make_app):
         app.dashboard.switch_fleet("staging-chat")
         await settle(pilot, app, cycles=2)
         assert cell(app, "i-0100a1b2c3d4e5f6a", "template") == "—"
+
+
+async def test_counts_come_from_the_group_before_the_rest_of_the_status(make_app, directory):
+    """The sweep starts once the read has the group (GroupLoaded), not after the alarms, policies
+    and metric: while the rest of the read is held, every row has its count; the cycle ends, and
+    the next read starts, only once the held read is in (reads never overlap)."""
+    import threading
+
+    svc = directory.service("prod-chat")
+    gate = svc.read_gate = threading.Event()
+    app = make_app(directory, min_interval=0.02)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await wait_for(pilot, lambda: app.dashboard is not None and svc.sweeps >= 1 and not app.dashboard.pending
+                           and all(r.counted for r in app.dashboard.query_one(InstanceTable).rows_by_id.values())
+                           and app.dashboard.query_one(InstanceTable).rows_by_id, what="counts while the status read is held")
+            dash = app.dashboard
+            assert dash.status is None and dash.cycle_running and svc.active_reads == 1 and svc.reads == 1
+            gate.set()
+            await settle(pilot, app, cycles=2, timeout=10)
+            assert dash.status is not None and svc.max_active_reads == 1
+    finally:
+        gate.set()

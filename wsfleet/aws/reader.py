@@ -13,7 +13,8 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import TypeVar
+import logging
+from typing import Callable, TypeVar
 
 from wsfleet.aws.activities import read_activities
 from wsfleet.aws.alarms import read_alarms
@@ -26,7 +27,7 @@ from wsfleet.aws.session import AwsSession
 from wsfleet.aws.targets import read_target_groups
 from wsfleet.aws.warm_pool import describe_warm_pool, warm_pool_from_aws
 from wsfleet.errors import WsfleetError
-from wsfleet.model import FleetConfig, FleetStatus
+from wsfleet.model import FleetConfig, FleetStatus, GroupState
 
 T = TypeVar("T")
 
@@ -40,10 +41,16 @@ def read_status(
     window_minutes: int = 60,
     activities: int = 20,
     now: datetime | None = None,
+    on_group: Callable[[GroupState], None] | None = None,
 ) -> FleetStatus:
     """Group (with instance addresses and its resolved launch template), alarms, policies, warm
     pool (with its instances), schedule, recent activities, target groups, the running or latest
-    instance refresh, and the last `window_minutes` of the group metric."""
+    instance refresh, and the last `window_minutes` of the group metric.
+
+    `on_group`, when given, is called (on this thread) with the group and its addresses as soon as
+    they are read, its launch template not yet resolved, while the rest is still being read: a
+    sweep needs no more, so the dashboard's counts need not wait for the alarms, policies and the
+    metric. An error it raises is logged, never the read's."""
     calls_before = session.api_calls
     taken_at = now or datetime.now(timezone.utc)
     problems: list[str] = []
@@ -72,6 +79,11 @@ def read_status(
         )
 
         described = _part(described_f, problems, {}) if described_f else {}
+        if on_group is not None:
+            try:
+                on_group(group_from_aws(raw_group, described))
+            except Exception:  # noqa: BLE001 - the read goes on; the caller's bug is in the log
+                logging.getLogger(__name__).exception("on_group failed")
         raw_warm = _part(warm_f, problems, None)
         warm_ids = [i["InstanceId"] for i in raw_warm["Instances"]] if raw_warm else []
         if warm_ids:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from wsfleet.model import FleetStatus, InstanceCount
+from wsfleet.model import FleetStatus, GroupState, InstanceCount
 
 
 class StatusLoaded(Message):
@@ -14,6 +14,15 @@ class StatusLoaded(Message):
         self.generation = generation
         self.status = status
         self.seconds = seconds
+
+
+class GroupLoaded(Message):
+    """The group and its addresses, read before the rest of the status: the cycle's sweep starts."""
+
+    def __init__(self, generation: int, group: GroupState) -> None:
+        super().__init__()
+        self.generation = generation
+        self.group = group
 
 
 class StatusFailed(Message):

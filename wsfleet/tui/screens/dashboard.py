@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Input, Static
 
 from wsfleet.errors import WsfleetError
 from wsfleet.model import RESUME_ALARMS_TAG, FleetStatus, InstanceCount
-from wsfleet.tui.messages import CountArrived, StatusFailed, StatusLoaded, SweepDone, SweepFailed
+from wsfleet.tui.messages import CountArrived, GroupLoaded, StatusFailed, StatusLoaded, SweepDone, SweepFailed
 from wsfleet.tui.screens.dashboard_actions import DashboardActions
 from wsfleet.tui.screens.dashboard_view import PANEL_TITLES, PANELS, WINDOWS, DashboardView, _window_label  # noqa: F401  (re-exported)
 from wsfleet.tui.widgets.balance import BalanceStrip, SkewTrendLine
@@ -101,6 +101,11 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         self.narrow = False
         self.chart_view = VIEW_ALARM
         self.cycles = 0  # completed cycles, for tests
+        # a cycle ends when its status read has come back and its sweep (if one started) is done; the
+        # sweep starts from the group, which the read gives before the rest (GroupLoaded)
+        self.swept = False
+        self.sweep_finished = False
+        self.status_in = False
         self.reported_problems: tuple[str, ...] = ()
         self.titles_shown: dict[tuple[str, str], str] = {}  # (panel, border_title|border_subtitle) -> text
 
@@ -205,9 +210,15 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
             self.next_timer.stop()
             self.next_timer = None
         self.cycle_running = True
+        self.swept = self.sweep_finished = self.status_in = False
         self.cycle_started = time.monotonic()
         self.query_one(FleetHeader).update_state(busy=True)
         self._read_status(self.generation, self.service, self.window_minutes)
+
+    def _maybe_end_cycle(self) -> None:
+        """The cycle ends once both are in: the status read's answer and the sweep it started."""
+        if self.cycle_running and self.status_in and (self.sweep_finished or not self.swept):
+            self._end_cycle()
 
     def _end_cycle(self) -> None:
         self.cycle_running = False
@@ -241,7 +252,7 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
             except RuntimeError:  # the app is closing
                 return
         try:
-            status = service.read_status(window_minutes)
+            status = service.read_status(window_minutes, on_group=lambda group: self.post_message(GroupLoaded(generation, group)))
         except WsfleetError as exc:
             self.post_message(StatusFailed(generation, exc.message))
         except Exception as exc:  # a bug below must not end the dashboard
@@ -307,7 +318,25 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
             self.app.notify(" ".join(msg.status.problems), title="Part of the read failed", severity="warning", timeout=8)
         self.reported_problems = msg.status.problems
         self._refresh_panels()
-        self._sweep(msg.generation, self.service, msg.status.group)
+        self.status_in = True
+        self._start_sweep(msg.generation, msg.status.group)
+        self._maybe_end_cycle()  # its sweep came from the group and is done already
+
+    @on(GroupLoaded)
+    def _group_loaded(self, msg: GroupLoaded) -> None:
+        """The group before the rest of the status: its rows, and the sweep, start now."""
+        if msg.generation != self.generation or self.swept:
+            return
+        table = self.query_one(InstanceTable)
+        table.now = self.clock()
+        table.set_instances(msg.group.instances, msg.group.launch_template)
+        self._start_sweep(msg.generation, msg.group)
+
+    def _start_sweep(self, generation: int, group: Any) -> None:
+        if self.swept:  # once a cycle: from the group, or from the status when no group came first
+            return
+        self.swept = True
+        self._sweep(generation, self.service, group)
 
     @on(StatusFailed)
     def _status_failed(self, msg: StatusFailed) -> None:
@@ -317,9 +346,13 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
             self.app.notify(msg.error + (" Showing the last good data." if self.status else ""), title="AWS read failed", severity="error", timeout=8)
         self.status_error = msg.error
         self.query_one(FleetHeader).update_state(stale=True)
+        self.status_in = True
+        if self.swept:  # the group came before the failure: the cycle ends with its sweep
+            self._maybe_end_cycle()
+            return
         if self.status is not None:
             # counts do not need AWS: keep sweeping the last known members
-            self._sweep(msg.generation, self.service, self.status.group)
+            self._start_sweep(msg.generation, self.status.group)
         else:
             self._end_cycle()
 
@@ -378,7 +411,8 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         shown = getattr(getattr(self.app, "boot", None), "counts_shown", None)
         if shown is not None:  # a booting fleet waits for the first counts on screen (the demo's provisioning)
             shown()
-        self._end_cycle()
+        self.sweep_finished = True
+        self._maybe_end_cycle()
 
     def on_worker_state_changed(self, event) -> None:
         """The workers catch their own errors; should one still die, say so and keep polling."""
@@ -389,7 +423,8 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         error = event.worker.error
         self.app.notify(unexpected(error) if error else "a refresh worker failed.", title="Refresh failed", severity="error", timeout=8)
         if event.worker.group == "aws" and self.cycle_running:
-            self._end_cycle()
+            self.status_in = True  # no answer will come: the cycle ends with its sweep, if one started
+            self._maybe_end_cycle()
 
     # ------------------------------------------------------------------ dialogs pause polling
 
