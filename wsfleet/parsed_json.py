@@ -27,9 +27,10 @@ import marshal
 import os
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable
+
+from botocore.loaders import JSONFileLoader
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ def _names(source: str, st: os.stat_result) -> tuple[str, str]:
 
 def load(source: str | os.PathLike, parse: Callable[[], Any], directory: Path | None = None) -> Any:
     """`parse()`'s value for the file `source`, from the cache when it has it (see the module)."""
+    from wsfleet.files import read_private
+
     source = os.path.abspath(os.fspath(source))
     try:
         st = os.stat(source)
@@ -63,11 +66,7 @@ def load(source: str | os.PathLike, parse: Callable[[], Any], directory: Path | 
     prefix, name = _names(source, st)
     path = directory / name
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if st.st_uid != os.getuid() or st.st_mode & 0o022:  # not the user's own: parse, and replace it
-                raise ValueError("not this user's own file, or writable by others")
-            return marshal.loads(f.read())
+        return marshal.loads(read_private(path))  # not the user's own: parsed again, and replaced
     except FileNotFoundError:
         pass
     except (OSError, EOFError, ValueError, TypeError) as exc:
@@ -83,7 +82,7 @@ def load(source: str | os.PathLike, parse: Callable[[], Any], directory: Path | 
 
 
 def _keep(path: Path, prefix: str, blob: bytes) -> None:
-    from wsfleet.files import write_private
+    from wsfleet.files import remove_superseded, write_private
 
     with _lock:
         try:
@@ -92,39 +91,27 @@ def _keep(path: Path, prefix: str, blob: bytes) -> None:
             log.info("parsed %s not written: %s", path, exc)
             return
         try:
-            for other in path.parent.iterdir():
-                stale_tmp = other.name.startswith(".tmp-") and time.time() - other.stat().st_mtime > 3600
-                if other != path and (other.name.startswith(prefix + "-") or stale_tmp):
-                    other.unlink(missing_ok=True)
+            remove_superseded(path, lambda name: name.startswith(prefix + "-"))
         except OSError as exc:
             log.info("older entries in %s not removed: %s", path.parent, exc)
 
 
-class BotocoreFiles:
-    """A botocore `file_loader` (the interface of botocore.loaders.JSONFileLoader) whose JSON files
-    come through `load`: `loader.file_loader = BotocoreFiles()`. It parses into plain dicts, not
-    the OrderedDicts of botocore's own (whose order a dict keeps too)."""
+class BotocoreFiles(JSONFileLoader):
+    """botocore's own `file_loader` (its `.json`, then `.json.gz` lookup, its `exists`), whose JSON
+    files come through `load`: `loader.file_loader = BotocoreFiles()`. It parses into plain dicts,
+    not the OrderedDicts of botocore's own (whose order a dict keeps too)."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        from botocore.loaders import _JSON_OPEN_METHODS
-
-        self._openers = tuple(_JSON_OPEN_METHODS.items())  # ".json", then ".json.gz", as botocore
         self._directory = directory
 
-    def exists(self, file_path: str) -> bool:
-        return any(os.path.isfile(file_path + ext) for ext, _ in self._openers)
+    def _load_file(self, full_path: str, open_method: Any) -> Any:
+        if not os.path.isfile(full_path):
+            return None
 
-    def load_file(self, file_path: str) -> Any:
-        import json
+        def parse() -> Any:
+            import json
 
-        for ext, opener in self._openers:
-            full = file_path + ext
-            if not os.path.isfile(full):
-                continue
+            with open_method(full_path, "rb") as fp:
+                return json.loads(fp.read().decode("utf-8"))
 
-            def parse(full: str = full, opener: Any = opener) -> Any:
-                with opener(full, "rb") as fp:
-                    return json.loads(fp.read().decode("utf-8"))
-
-            return load(full, parse, self._directory)
-        return None
+        return load(full_path, parse, self._directory)

@@ -29,10 +29,12 @@ its collector and its dataclasses as they are, and `end()` is then a no-op.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import signal
 import threading
 from pathlib import Path
+from typing import Iterator
 
 LIMIT = 10.0  # seconds: the collector is back on by then, whatever the command does
 
@@ -94,12 +96,31 @@ def end() -> None:
         if not _began or _ended:
             return
         _ended = True
-    gc.freeze()
-    gc.enable()
+    _collector_back()
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
         signal.setitimer(signal.ITIMER_REAL, 0)
         if signal.getsignal(signal.SIGALRM) is _on_alarm:
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
+
+
+def _collector_back() -> None:
+    gc.freeze()  # every object alive now: never traversed again
+    gc.enable()
+
+
+@contextlib.contextmanager
+def as_at_start_up(enabled: bool = True) -> Iterator[None]:
+    """A block run with the collector as a command's start-up has it: off, then what lived frozen
+    and the collector on. For a bench that measures a first sweep in a process of its own, as the
+    console script runs one; `enabled=False` (or a collector already off) leaves it as it is."""
+    if not enabled or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        _collector_back()
 
 
 def after_fork_in_child(seconds: float = LIMIT) -> None:
@@ -129,14 +150,11 @@ def code_cache_path() -> Path:
 def _read_codes(path: Path) -> dict:
     """The kept code, when the file is this user's own and writable by no one else; else none."""
     import marshal
-    import os
+
+    from wsfleet.files import read_private
 
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if st.st_uid != os.getuid() or st.st_mode & 0o022:
-                return {}
-            codes = marshal.loads(f.read())
+        codes = marshal.loads(read_private(path))
     except (OSError, EOFError, ValueError, TypeError):
         return {}
     if not isinstance(codes, dict):
@@ -180,7 +198,7 @@ def save_dataclass_code() -> None:
     it leaves). Merged with what another process kept meanwhile; a failure costs only the time."""
     import marshal
 
-    from wsfleet.files import write_private
+    from wsfleet.files import remove_superseded, write_private
 
     if not _new_codes:
         return
@@ -192,15 +210,6 @@ def save_dataclass_code() -> None:
         kept.update(_new_codes)
         write_private(path, marshal.dumps(kept))
         _new_codes.clear()
-        _remove_stale_temporaries(path.parent)
+        remove_superseded(path, lambda name: False)  # one file a Python: only a killed write's leftovers
     except Exception:  # noqa: BLE001 - an unwritable cache, an unmarshallable code: next time, again
         pass
-
-
-def _remove_stale_temporaries(directory: Path) -> None:
-    """A write cut short (a kill between write and rename) leaves a `.tmp-` file: gone after an hour."""
-    import time
-
-    for other in directory.iterdir():
-        if other.name.startswith(".tmp-") and time.time() - other.stat().st_mtime > 3600:
-            other.unlink(missing_ok=True)

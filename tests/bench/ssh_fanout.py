@@ -49,8 +49,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import contextlib
-import gc
 import os
 import shutil
 import signal
@@ -293,23 +291,9 @@ async def connect_only(ports: list[int], user: str, key_path: str, known_hosts: 
 COLLECTOR_AS_PRODUCT = True  # --collector-on: False
 
 
-@contextlib.contextmanager
-def product_collector():
-    """The first sweep as the console script runs it (wsfleet.startup): the cyclic collector off,
-    then every object frozen and the collector on again for the warm sweeps."""
-    if not COLLECTOR_AS_PRODUCT or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_path: str, known_hosts: str,
                          warm_runs: int, timeout: float = 3.0) -> tuple[Meter, list[Meter], list, int]:
+    from wsfleet import startup
     from wsfleet.counts.host_keys import HostKeys
     from wsfleet.counts.ssh import SshSource
     from wsfleet.model import CountsConfig, CountTarget, SshConfig
@@ -319,7 +303,7 @@ async def wsfleet_sweeps(ports: list[int], service_port: int, user: str, key_pat
     source = SshSource(ssh, CountsConfig(timeout=timeout), host_keys=HostKeys("strict", known_hosts, own))
     targets = [CountTarget(f"i-{n:017x}", "127.0.0.1", p, service_port) for n, p in enumerate(ports)]
     try:
-        with Meter() as first, product_collector():
+        with Meter() as first, startup.as_at_start_up(COLLECTOR_AS_PRODUCT):
             first_rows = [r async for r in source.sweep(targets)]
         warm, rows = [], first_rows
         for _ in range(warm_runs):

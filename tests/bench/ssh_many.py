@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import gc
 import os
 import resource
@@ -321,21 +320,6 @@ class SizeResult:
 COLLECTOR_AS_PRODUCT = True  # --collector-on: False
 
 
-@contextlib.contextmanager
-def product_collector():
-    """The first sweep as the console script runs it (wsfleet.startup): the cyclic collector off,
-    then every object frozen and the collector on again for the warm sweeps."""
-    if not COLLECTOR_AS_PRODUCT or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
-
-
 async def _one_sweep(source, targets, k: int, sweep_timeout: float, profiler=None) -> Sweep:
     rows = []
     if profiler is not None:
@@ -363,6 +347,7 @@ async def measure(ports: list[int], workers: Workers, *, warm_runs: int, timeout
                   concurrency: int = 100, profilers: tuple | None = None) -> SizeResult:
     """A fresh SshSource over `ports`: one first sweep, `warm_runs` warm ones (with `profilers`, a
     (first, warm) pair of cProfile.Profile, each sweep runs under one: slower, for where the CPU goes)."""
+    from wsfleet import startup
     from wsfleet.counts.host_keys import HostKeys
     from wsfleet.counts.ssh import SshSource
     from wsfleet.model import CountsConfig, CountTarget, SshConfig
@@ -379,7 +364,7 @@ async def measure(ports: list[int], workers: Workers, *, warm_runs: int, timeout
     servers_cpu = workers.cpu_s()
     try:
         first_profiler, warm_profiler = profilers or (None, None)
-        with product_collector():
+        with startup.as_at_start_up(COLLECTOR_AS_PRODUCT):
             first = await _one_sweep(source, targets, workers.k, sweep_timeout, first_profiler)
         warm = [await _one_sweep(source, targets, workers.k, sweep_timeout, warm_profiler) for _ in range(warm_runs)]
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: kB

@@ -35,6 +35,12 @@ def _alarms(demo: DemoFleet) -> list[str]:
     return sorted(a["AlarmName"] for a in cw.describe_alarms()["MetricAlarms"])
 
 
+def _provisioned_alarms(demo: DemoFleet) -> list[str]:
+    """The alarms a provisioned demo has: its config's two scaling alarms."""
+    fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
+    return sorted([fleet.high_alarm_name, fleet.low_alarm_name])
+
+
 def _count_over_ssh(config_path: Path) -> dict[str, int]:
     """Each instance's count, by wsfleet's count command over SSH, as the dashboard asks."""
     fleet = select_fleet(load_config(str(config_path)), "demo")
@@ -84,8 +90,7 @@ def test_the_first_sessions_serve_before_provisioning_which_waits_for_the_first_
         assert set(counts) == set(demo.hosts()) and len(counts) == demo.start_instances
         assert sum(counts.values()) == demo.scenario.sessions_at(0.0)  # the story's first sessions, already open
         assert starting.finished(), starting.error
-        fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
-        assert _alarms(demo) == sorted([fleet.high_alarm_name, fleet.low_alarm_name])
+        assert _alarms(demo) == _provisioned_alarms(demo)
         frame = demo.next_frame(timeout=BOOT_TIMEOUT)
         assert frame is not None and frame.t < demo.timing.tick  # the engine's first step: the story's clock starts with it
         assert frame.total_connections >= sum(counts.values()) - 1  # it kept the sessions open (none churned at t=0)
@@ -101,8 +106,7 @@ def test_a_quit_before_the_first_counts_provisions_at_once():
         assert starting.serving.wait(BOOT_TIMEOUT) and starting.error is None
         demo.stop_waiting_for_counts()
         assert starting.finished(), starting.error
-        fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
-        assert _alarms(demo) == sorted([fleet.high_alarm_name, fleet.low_alarm_name])
+        assert _alarms(demo) == _provisioned_alarms(demo)
     finally:
         demo.stop()
 
@@ -295,8 +299,7 @@ def test_with_a_dashboard_that_reports_its_counts_provisioning_waits_for_them_on
         assert starting.thread.is_alive() and _alarms(demo) == []  # still waiting
         demo.stop_waiting_for_counts()
         assert starting.finished(), starting.error
-        fleet = select_fleet(load_config(str(demo.config_path)), demo.fleet_name)
-        assert _alarms(demo) == sorted([fleet.high_alarm_name, fleet.low_alarm_name])
+        assert _alarms(demo) == _provisioned_alarms(demo)
     finally:
         demo.stop()
 

@@ -208,9 +208,7 @@ class FakeFleetService:
         self.active_reads += 1
         self.max_active_reads = max(self.max_active_reads, self.active_reads)
         try:
-            if self.fail_reads:
-                raise AwsError(self.fail_reads)
-            if on_group is not None and self.group_first:  # as the real reader: the group, then the rest
+            if on_group is not None and self.group_first and not self.fail_reads:  # as the real reader: the group, then the rest
                 on_group(self._status(window_minutes).group)
             if self.read_delay:
                 time.sleep(self.read_delay)

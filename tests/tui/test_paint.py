@@ -120,20 +120,26 @@ async def test_a_read_that_changes_nothing_lays_out_no_panel_again_and_a_change_
         assert "min 3" in painted(d.query_one("#warm"))
 
 
+def _layouts_asked(monkeypatch, label) -> list[str]:
+    """From now on, `label(widget)` of every widget that asks for a layout (refresh(layout=True))."""
+    layouts: list[str] = []
+    real_refresh = Widget.refresh
+
+    def refresh_spy(self, *args, **kwargs):
+        if kwargs.get("layout"):
+            layouts.append(label(self))
+        return real_refresh(self, *args, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", refresh_spy)
+    return layouts
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
 async def test_a_read_and_sweep_that_change_nothing_ask_for_no_layout(make_app, monkeypatch, size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
         await settle(pilot, app)
-        layouts: list[str] = []
-        real_refresh = Widget.refresh
-
-        def refresh_spy(self, *args, **kwargs):
-            if kwargs.get("layout"):
-                layouts.append(f"{type(self).__name__}#{self.id}")
-            return real_refresh(self, *args, **kwargs)
-
-        monkeypatch.setattr(Widget, "refresh", refresh_spy)
+        layouts = _layouts_asked(monkeypatch, lambda w: f"{type(w).__name__}#{w.id}")
         await refresh_cycle(pilot, app)
         assert layouts == []  # at 80x24 the chart info is hidden: it asked for one on every read
 
@@ -146,15 +152,7 @@ async def test_hidden_panels_ask_for_no_layout_and_show_the_latest_read_when_sho
         for key in ("2", "4", "1"):  # each panel drawn once, then the table again
             await pilot.press(key)
             await pilot.pause()
-        layouts: list[str] = []
-        real_refresh = Widget.refresh
-
-        def refresh_spy(self, *args, **kwargs):
-            if kwargs.get("layout"):
-                layouts.append(f"#{self.id}")
-            return real_refresh(self, *args, **kwargs)
-
-        monkeypatch.setattr(Widget, "refresh", refresh_spy)
+        layouts = _layouts_asked(monkeypatch, lambda w: f"#{w.id}")
         fx = directory.service("prod-chat").fx
         fx.metric = fx.metric[:-1] + [23456.0]
         fx.warm_pool = dataclasses.replace(fx.warm_pool, min_size=3)

@@ -47,14 +47,27 @@ def test_a_changed_source_is_parsed_again_and_its_old_entry_removed(tmp_path):
     assert parsed_json.load(source, lambda: pytest.fail("parsed a third time"), tmp_path / "cache") == {"v": 22}
 
 
-def test_a_damaged_entry_is_parsed_again_and_replaced(tmp_path):
+def _cut_short(entry):
+    entry.write_bytes(entry.read_bytes()[:5])
+
+
+def _writable_by_others(entry):
+    entry.chmod(0o666)
+
+
+@pytest.mark.parametrize("spoil", [_cut_short, _writable_by_others], ids=["damaged", "others can write it"])
+def test_an_entry_that_cannot_be_trusted_is_parsed_again_and_replaced(tmp_path, spoil):
     source = tmp_path / "model.json"
     source.write_text('{"v": [1, 2, 3]}')
     parse = lambda: json.loads(source.read_text())  # noqa: E731
     parsed_json.load(source, parse, tmp_path / "cache")
     (entry,) = (tmp_path / "cache").iterdir()
-    entry.write_bytes(entry.read_bytes()[:5])  # cut short
-    assert parsed_json.load(source, parse, tmp_path / "cache") == {"v": [1, 2, 3]}
+    spoil(entry)
+    calls = []
+    assert parsed_json.load(source, lambda: calls.append(1) or parse(), tmp_path / "cache") == {"v": [1, 2, 3]}
+    assert calls == [1]
+    (entry,) = (tmp_path / "cache").iterdir()
+    assert entry.stat().st_mode & 0o777 == 0o600  # replaced by the user's own
     assert parsed_json.load(source, lambda: pytest.fail("not replaced"), tmp_path / "cache") == {"v": [1, 2, 3]}
 
 
@@ -104,17 +117,3 @@ def test_the_shared_loader_reads_through_the_cache():
     from wsfleet.aws.session import _shared_loader
 
     assert isinstance(_shared_loader().file_loader, BotocoreFiles)
-
-
-def test_an_entry_others_can_write_is_parsed_again_and_replaced(tmp_path):
-    source = tmp_path / "model.json"
-    source.write_text('{"v": 1}')
-    parse = lambda: json.loads(source.read_text())  # noqa: E731
-    parsed_json.load(source, parse, tmp_path / "cache")
-    (entry,) = (tmp_path / "cache").iterdir()
-    entry.chmod(0o666)
-    calls = []
-    assert parsed_json.load(source, lambda: calls.append(1) or parse(), tmp_path / "cache") == {"v": 1}
-    assert calls == [1]
-    (entry,) = (tmp_path / "cache").iterdir()
-    assert entry.stat().st_mode & 0o777 == 0o600  # replaced by the user's own

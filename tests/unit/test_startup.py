@@ -160,3 +160,18 @@ def test_a_kept_code_file_others_can_write_is_not_used(tmp_path):
 
     with pytest.raises(AssertionError, match="compiled again"):
         _run_with(tmp_path, "no-compile")
+
+
+def test_a_block_as_at_start_up_runs_without_the_collector_then_freezes():
+    """What the benches measure a first sweep with: the collector off in the block, frozen and on after."""
+    out = _run("""
+        import gc
+        from wsfleet import startup
+        frozen = gc.get_freeze_count()
+        with startup.as_at_start_up():
+            during = gc.isenabled()
+        with startup.as_at_start_up(False):
+            left_alone = gc.isenabled()
+        print(during, gc.isenabled(), gc.get_freeze_count() > frozen, left_alone)
+    """)
+    assert out == "False True True True"

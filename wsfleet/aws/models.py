@@ -79,14 +79,12 @@ def _remove_superseded(kept: Path, prefix: str) -> None:
     temporary file older than an hour (a write cut short by a kill). Another operation set's model
     stays: one process may use two (the demo's own set-up client beside the product's)."""
     import re
-    import time
+
+    from wsfleet.files import remove_superseded
 
     unnamed_operations = re.compile(re.escape(prefix.rsplit("-", 2)[0]) + r"-[0-9a-f]{16}\.json")
     try:
-        for other in kept.parent.iterdir():
-            stale_tmp = other.name.startswith(".tmp-") and time.time() - other.stat().st_mtime > 3600
-            if other != kept and (other.name.startswith(prefix) or unnamed_operations.fullmatch(other.name) or stale_tmp):
-                other.unlink(missing_ok=True)
+        remove_superseded(kept, lambda name: name.startswith(prefix) or bool(unnamed_operations.fullmatch(name)))
     except OSError as exc:
         log.info("old models in %s not removed: %s", kept.parent, exc)
 

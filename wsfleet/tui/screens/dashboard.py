@@ -309,9 +309,7 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         if self.status_error is not None:
             self.app.notify(f"AWS reads of {self.service.fleet.name} work again.", title="Recovered", timeout=5)
         self.status_error = None
-        table = self.query_one(InstanceTable)
-        table.now = self.clock()
-        table.set_instances(msg.status.group.instances, msg.status.group.launch_template)
+        self._show_members(msg.status.group)
         self._fit_panels()
         self.query_one(FleetHeader).update_state(account_id=msg.status.account_id, account_read=True, region=msg.status.region or self.service.fleet.region, status_at=msg.status.taken_at, stale=False)
         if msg.status.problems and msg.status.problems != self.reported_problems:
@@ -327,10 +325,13 @@ class DashboardScreen(DashboardView, DashboardActions, Screen):
         """The group before the rest of the status: its rows, and the sweep, start now."""
         if msg.generation != self.generation or self.swept:
             return
+        self._show_members(msg.group)
+        self._start_sweep(msg.generation, msg.group)
+
+    def _show_members(self, group: Any) -> None:
         table = self.query_one(InstanceTable)
         table.now = self.clock()
-        table.set_instances(msg.group.instances, msg.group.launch_template)
-        self._start_sweep(msg.generation, msg.group)
+        table.set_instances(group.instances, group.launch_template)
 
     def _start_sweep(self, generation: int, group: Any) -> None:
         if self.swept:  # once a cycle: from the group, or from the status when no group came first
