@@ -10,10 +10,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -87,8 +89,19 @@ def terminal():
         term.close()
 
 
-def test_wsfleet_demo_in_a_terminal_fills_scales_out_and_quits_cleanly(terminal, tmp_path):
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
+
+
+# the dashboard forked into a process of its own (a free core), and beside the fleet on a thread:
+# the demo chooses by the load, the test names each
+@pytest.mark.parametrize("split", ["fork", "thread"])
+def test_wsfleet_demo_in_a_terminal_fills_scales_out_and_quits_cleanly(terminal, tmp_path, split):
     env = {
+        "WSFLEET_DEMO_SPLIT": split,
         "TERM": "xterm-256color",
         "PYTHONPATH": os.getcwd(),
         "HOME": str(tmp_path),
@@ -120,3 +133,26 @@ def test_wsfleet_demo_in_a_terminal_fills_scales_out_and_quits_cleanly(terminal,
     assert terminal.value("#{mouse_any_flag}") == "0"
     assert "Instances" not in after and "╭" not in after
     assert "wsfleet demo:" in after  # what the demo printed before the dashboard is still there
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the forked dashboard is Linux only")
+def test_a_stop_signal_to_the_forked_demo_stops_both_processes_and_restores_the_terminal(terminal, tmp_path):
+    env = {
+        "WSFLEET_DEMO_SPLIT": "fork",
+        "TERM": "xterm-256color",
+        "PYTHONPATH": os.getcwd(),
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
+    terminal.start(f"sh -c '{sys.executable} -m wsfleet demo; echo WSFLEET_EXIT=$?; exec sleep 120'", env)
+    terminal.wait(lambda t: len(_counted_rows(t)) >= 2, 60, "counts in the table")
+    (fleet,) = _children(int(terminal.value("#{pane_pid}")))
+    (dashboard,) = _children(fleet)  # the dashboard's process, forked from the fleet's
+    os.kill(fleet, signal.SIGTERM)  # as `kill` would
+    after = terminal.wait(lambda t: "WSFLEET_EXIT=" in t, 30, "the demo to exit")
+    assert "WSFLEET_EXIT=0" in after, after
+    assert terminal.value("#{alternate_on}") == "0" and terminal.value("#{cursor_flag}") == "1"
+    assert "stopped: its servers, moto and temporary directory are gone." in after
+    for pid in (fleet, dashboard):
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()

@@ -16,8 +16,9 @@ try from another terminal. With --no-ui it prints one JSON object per engine ste
 and stops after S seconds (or at Ctrl-C / SIGTERM), exit 0, leaving no server, socket, thread or
 temporary file behind.
 
-With the dashboard, the fleet boots on a thread beside it (`_DemoBoot`): the dashboard opens when
-the fleet serves, and the fleet is provisioned after the dashboard's first counts.
+With the dashboard, the fleet boots beside it: in a process of its own when a core is free
+(`wsfleet.commands.demo_forked`), else on a thread (`_DemoBoot`). The dashboard opens when the
+fleet serves, and the fleet is provisioned after the dashboard's first counts.
 """
 
 from __future__ import annotations
@@ -182,13 +183,7 @@ class _DemoBoot:
         """Whether it was serving but not yet provisioned (alarms, policies, warm pool, schedule)
         at `when`, a status read's start (UTC): the dashboard's panels then say "being
         provisioned…", not "none", also for a read that began just before provisioning ended."""
-        if not self._served:
-            return False
-        finished = self.finished_at
-        try:
-            return finished is None or (when is not None and when < finished)
-        except TypeError:  # a naive time: not a read of this boot's fleet
-            return False
+        return provisioning_at(self._served, self.finished_at, when)
 
     @property
     def started(self) -> bool:
@@ -232,6 +227,16 @@ class _DemoBoot:
         return FleetDirectory.from_context(ctx)
 
 
+def provisioning_at(served: bool, finished: Any, when: Any) -> bool:
+    """A boot's `provisioning_at(when)`: serving, and `when` (UTC) before its start ended."""
+    if not served:
+        return False
+    try:
+        return finished is None or (when is not None and when < finished)
+    except TypeError:  # a naive time: not a read of this boot's fleet
+        return False
+
+
 def _why(exc: BaseException) -> str:
     return getattr(exc, "message", None) or str(exc) or type(exc).__name__
 
@@ -247,11 +252,21 @@ def _story(demo: Any) -> list[str]:
     return lines
 
 
-def _dashboard_in_process(args: Any, ctx: Any) -> int | None:
-    """The dashboard at once, on its boot screen, while the fleet boots on a thread (_DemoBoot);
-    None when this build has no dashboard (the caller then runs headless)."""
+def _dashboard(args: Any, ctx: Any) -> int | None:
+    """The dashboard at once, on its boot screen, while the fleet boots: in a process of its own
+    with a core free (commands.demo_forked), else on a thread beside it; None when this build has
+    no dashboard (the caller then runs headless)."""
     if importlib.util.find_spec("textual") is None:
         return None
+    from wsfleet.commands import demo_forked
+
+    if demo_forked.wanted():
+        return demo_forked.run(args, ctx)
+    return _dashboard_in_process(args, ctx)
+
+
+def _dashboard_in_process(args: Any, ctx: Any) -> int:
+    """The fleet boots on a thread (_DemoBoot) while the dashboard opens."""
     from wsfleet.demo.fleet import DemoFleet
 
     demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
@@ -292,7 +307,7 @@ def run(args: Any, ctx: Any) -> int:
     if not args.no_ui and _terminal():
         with _StopOnSignal():
             try:
-                status = _dashboard_in_process(args, ctx)
+                status = _dashboard(args, ctx)
             except (KeyboardInterrupt, _Stop):
                 _say("stopping.")
                 return 0

@@ -43,7 +43,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from wsfleet.demo import bootstrap, moto_extensions
+from wsfleet.demo import bootstrap, isolation, moto_extensions
 from wsfleet.demo.aws_stand_in import HostWideModel
 from wsfleet.demo.config_file import ASG_NAME, FLEET_NAME, REGION, DemoConfigFile, Endpoint, render
 from wsfleet.demo.fleet_step import HOLD_FILE, HOLD_LIMIT, SETTLE_TIMEOUT, DemoFrame, _FleetSteps, _routing  # noqa: F401
@@ -54,14 +54,6 @@ from wsfleet.errors import UsageError
 
 log = logging.getLogger(__name__)
 
-_DUMMY_ENV = {
-    "AWS_ACCESS_KEY_ID": "demo",
-    "AWS_SECRET_ACCESS_KEY": "demo",
-    # moto parses ~2 MB of AMI data on its first EC2 call (~0.4 s); the demo's launch template
-    # names one AMI and moto does not check that it exists
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-}
-_CLEARED_ENV = ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 # moto keeps its state per process, not per server: two demos in one process would share one account
 _running_lock = threading.Lock()
 
@@ -342,18 +334,10 @@ class DemoFleet(_FleetSteps):
 
     def _isolate_env(self) -> None:
         # The demo talks only to its own moto: never to a real account, whatever the shell holds.
-        for key in (*_DUMMY_ENV, *_CLEARED_ENV):
-            self._env_saved[key] = os.environ.get(key)
-        for key in _CLEARED_ENV:
-            os.environ.pop(key, None)
-        os.environ.update(_DUMMY_ENV)
+        self._env_saved = isolation.isolate()
 
     def _restore_env(self) -> None:
-        for key, value in self._env_saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        isolation.restore(self._env_saved)
         self._env_saved.clear()
 
     def _call(self, coro, timeout: float) -> Any:
