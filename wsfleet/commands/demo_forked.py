@@ -294,7 +294,7 @@ def _fleet(args: Any, pid: int, to_dashboard: _Pipe, from_dashboard: _Pipe) -> i
     from wsfleet.demo.fleet import DemoFleet
 
     demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
-    gone = threading.Event()
+    gone, start_ended = threading.Event(), threading.Event()
     exit_status: list[int] = []
     boot_error: list[str] = []
 
@@ -303,6 +303,8 @@ def _fleet(args: Any, pid: int, to_dashboard: _Pipe, from_dashboard: _Pipe) -> i
         exit_status.append(os.waitstatus_to_exitcode(status))
         gone.set()
         demo.stop_waiting_for_counts()  # a quit during the boot: provision now, stop soon after
+        if not start_ended.is_set():
+            _say("stopping: letting the fleet finish booting, then removing it…")
 
     def listen() -> None:
         for message in from_dashboard.messages():
@@ -344,6 +346,7 @@ def _fleet(args: Any, pid: int, to_dashboard: _Pipe, from_dashboard: _Pipe) -> i
             else:
                 to_dashboard.send("error", text=_why(exc))
         finally:
+            start_ended.set()
             to_dashboard.send("provisioned", at=datetime.now(timezone.utc).isoformat())
         startup.end()
         gone.wait()  # the dashboard's life (a stop signal ends the wait)
