@@ -110,9 +110,9 @@ def test_a_quit_while_the_fleet_boots_ends_the_wait(monkeypatch):
 
 
 @pytest.mark.parametrize(("load", "cores", "forks"), [
-    (0.2, 2, True), (3.0, 2, True), (3.5, 2, False), (0.0, 1, False), (5.0, 4, True), (6.5, 4, False),
+    (0.2, 2, True), (1.5, 2, True), (1.6, 2, False), (3.0, 2, False), (0.0, 1, False), (3.4, 4, True), (3.6, 4, False),
 ])
-def test_it_forks_only_with_cores_not_already_busy(monkeypatch, load, cores, forks):
+def test_it_forks_only_with_a_core_to_spare(monkeypatch, load, cores, forks):
     monkeypatch.delenv(demo_forked.SPLIT_ENV, raising=False)
     monkeypatch.setattr(demo_forked.sys, "platform", "linux")
     monkeypatch.setattr(demo_forked.threading, "active_count", lambda: 1)
