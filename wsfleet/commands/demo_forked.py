@@ -291,7 +291,7 @@ def _fleet(args: Any, pid: int, to_dashboard: _Pipe, from_dashboard: _Pipe) -> i
     from datetime import timezone
 
     from wsfleet import startup
-    from wsfleet.commands.demo import FIRST_COUNTS_WAIT, _say, _Stop, _story, _why
+    from wsfleet.commands.demo import FIRST_COUNTS_WAIT, _say, _story, _why
     from wsfleet.demo.fleet import DemoFleet
 
     demo = DemoFleet(scenario=args.scenario, instances=args.instances, host_wide=getattr(args, "host_wide", False))
@@ -330,15 +330,18 @@ def _fleet(args: Any, pid: int, to_dashboard: _Pipe, from_dashboard: _Pipe) -> i
     demo.first_counts_wait = FIRST_COUNTS_WAIT
     demo.counts_shown_reported = True
     failed = False
-    try:
+
+    def boot() -> None:
+        # On a thread, as in commands.demo._DemoBoot: a stop signal then lands in this process's
+        # main thread, in a wait, never inside provisioning's own error handling (which would
+        # take it for an AWS failure)
+        nonlocal failed
         try:
             demo.start()
             warnings = [f"provision warned: {w}" for w in demo.warnings]
             if warnings:
                 to_dashboard.send("later", text="\n".join(warnings), severity="warning")
-        except _Stop:
-            raise
-        except Exception as exc:  # one sentence, on the dashboard or after it
+        except BaseException as exc:  # noqa: BLE001 - one sentence, on the dashboard or after it
             failed = True
             if served:
                 sentence = f"the demo fleet stopped while it was being provisioned: {_why(exc)}"
@@ -349,12 +352,19 @@ def _fleet(args: Any, pid: int, to_dashboard: _Pipe, from_dashboard: _Pipe) -> i
         finally:
             start_ended.set()
             to_dashboard.send("provisioned", at=datetime.now(timezone.utc).isoformat())
-        startup.end()
-        gone.wait()  # the dashboard's life (a stop signal ends the wait)
+            startup.end()
+
+    booter = threading.Thread(target=boot, name="wsfleet-demo-boot", daemon=True)
+    booter.start()
+    try:
+        while not gone.wait(0.5):  # the dashboard's life; a stop signal ends the wait (_Stop)
+            pass
     finally:
         to_dashboard.close()  # the dashboard exits, if it has not
         if not gone.is_set():
             _stop_child(pid, gone)
+        demo.stop_waiting_for_counts()  # provision now rather than wait for counts nobody takes
+        booter.join()  # so that stop() finds a whole fleet to clean up
         listener.join(timeout=1.0)
         demo.stop()
         if served:  # now that the terminal is back: what it played (its config is gone with it)
