@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+import threading
 
 import botocore.awsrequest
 import pytest
@@ -123,14 +124,24 @@ def test_the_group_is_handed_over_before_the_rest_is_read(session, fleet, group)
     dashboard starts its sweep then); the read goes on, and ends the same, when it raises."""
     provision_seed(session, fleet)
     seen: list = []
+    handed_over = threading.Event()
+    alarms_held: list[bool] = []
+
+    def hold_alarms(**_):
+        # The alarms' read waits until the group has been handed over: on a busy machine the
+        # other parts could otherwise all finish first. A read that handed the group over only
+        # after the rest would leave this wait to time out.
+        alarms_held.append(handed_over.wait(10))
 
     def on_group(g):
-        seen.append((g, session.api_calls))
+        seen.append((g, alarms_held[:]))
+        handed_over.set()
         raise RuntimeError("a caller's bug")
 
+    session.client("cloudwatch").meta.events.register("before-call.cloudwatch.DescribeAlarms", hold_alarms)
     status = read_status(session, fleet, on_group=on_group)
-    [(early, calls_then)] = seen
+    [(early, alarms_done_then)] = seen
     assert [i.id for i in early.instances] == [i.id for i in status.group.instances]
     assert all(i.private_ip for i in early.instances)
-    assert calls_then < session.api_calls  # the rest came after it
+    assert alarms_done_then == [] and alarms_held == [True]  # the rest came after it
     assert status.problems == () and status.high_alarm is not None
