@@ -2,12 +2,15 @@
 
     python tests/bench/counts_oneshot.py [--sizes 5,50] [--rtt-ms 40] [--runs 5] [--held 7]
                                          [--wsfleet-root PATH] [--no-pdsh] [--command counts|check]
+                                         [--key-type ed25519|rsa]
 
 What one run sets up, all on loopback: moto's server in this process (the AWS side: a group of N
 instances), N real OpenSSH sshd ports (`SshdGroup`, `SetEnv SHLVL=1` so no `.bashrc`), the delay
 proxy of `ssh_fanout.py` in front of them (C when a compiler is there, `--rtt-ms` round trip; the
 AWS calls are not delayed), one port holding `--held` real connections that every host counts,
-and a config mapping every instance to its proxied port (`[fleets.NAME.ssh.hosts]`).
+and a config mapping every instance to its proxied port (`[fleets.NAME.ssh.hosts]`). The login key
+is ed25519 with its .pub beside it, or with `--key-type rsa` what an EC2 key pair gives: RSA 2048
+in PEM, no .pub (loading it is the slower path: RSA key validation).
 
 Then `python -m wsfleet --config CFG counts --format json` runs `--runs` times (after one run to
 compile the bytecode, `PYTHONDONTWRITEBYTECODE` unset as a user would have it) and the median wall
@@ -118,6 +121,8 @@ def main() -> int:
                         help="the checkout whose wsfleet runs; several, comma-separated, take turns run by run")
     parser.add_argument("--command", choices=("counts", "check"), default="counts")
     parser.add_argument("--no-pdsh", action="store_true")
+    parser.add_argument("--key-type", choices=("ed25519", "rsa"), default="ed25519",
+                        help="the login key (rsa: RSA 2048 in PEM with no .pub beside it, as an EC2 key pair's .pem)")
     parser.add_argument("--serve", type=float, default=0, metavar="S",
                         help="set up the largest size, print its config and cache dir, keep it up S seconds (for profiling)")
     args = parser.parse_args()
@@ -127,8 +132,7 @@ def main() -> int:
 
     import logging
 
-    from tests.bench.ssh_fanout import DelayProxy, build_c_proxy
-    from tests.helpers.asyncssh_hosts import write_client_key
+    from tests.bench.ssh_fanout import DelayProxy, build_c_proxy, write_bench_key
     from tests.helpers.conn_holder import ConnHolder
     from tests.helpers.moto_fleet import make_fleet, write_config
     from tests.helpers.moto_server import MotoServer
@@ -144,13 +148,13 @@ def main() -> int:
     user = getpass.getuser()
     pdsh = None if args.no_pdsh else shutil.which("pdsh")
     work = Path(tempfile.mkdtemp(prefix="wsfleet-oneshot-"))
-    key_path, key = write_client_key(work)
+    key_path, key = write_bench_key(str(work), args.key_type)
     c_proxy = build_c_proxy(str(work))
     rows = []
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     print(f"# wsfleet {args.command}, whole process, {os.cpu_count()} cores, load {load}, RTT {args.rtt_ms:g} ms "
-          f"(ssh only; proxy: {'C' if c_proxy else 'asyncio'}), code: {', '.join(map(str, roots))}, median of {args.runs}", flush=True)
+          f"(ssh only; proxy: {'C' if c_proxy else 'asyncio'}), {args.key_type} key, code: {', '.join(map(str, roots))}, median of {args.runs}", flush=True)
     with MotoServer() as moto, SshdGroup([key.export_public_key("openssh").decode()], max(sizes), clean_shell=True) as sshd, \
             ConnHolder(count=args.held) as held:
         proxy = DelayProxy(sshd.ports, args.rtt_ms, c_proxy) if args.rtt_ms > 0 else None

@@ -456,20 +456,53 @@ async def test_the_tests_loopback_guard_is_never_swallowed_into_a_row(fleet):
 
 def test_only_the_users_own_private_key_file_skips_rsa_validation(tmp_path, monkeypatch):
     """A key file owned by the user and readable by no one else (as OpenSSH wants a private key)
-    skips cryptography's slow RSA check; any other file is validated, and both load."""
+    skips cryptography's slow RSA check on every pass over it; any other file is validated, and
+    both load. (asyncssh's load_keypairs(path) also reads the private file as a public key when no
+    .pub is beside it, and validates it there whatever it was asked.)"""
     import asyncssh
+    from asyncssh.crypto.rsa import RSAPrivateKey
 
     from wsfleet.counts import ssh_link
     from wsfleet.model import SshConfig
 
     key = tmp_path / "ec2.pem"
     key.write_bytes(asyncssh.generate_private_key("ssh-rsa", 2048).export_private_key("pkcs1-pem"))
-    seen: list = []
-    real = asyncssh.load_keypairs
-    monkeypatch.setattr(asyncssh, "load_keypairs", lambda keys, **kw: seen.append(kw) or real(keys, **kw))
+    validated: list[bool] = []
+    real = RSAPrivateKey.construct.__func__
+    monkeypatch.setattr(RSAPrivateKey, "construct",
+                        classmethod(lambda cls, *a, **kw: validated.append(not a[-1]) or real(cls, *a, **kw)))
     for mode, skipped in ((0o600, True), (0o400, True), (0o640, False), (0o644, False)):
         key.chmod(mode)
+        validated.clear()
         assert ssh_link._own_private_file(str(key)) is skipped
         assert len(ssh_link._load_client_keys(SshConfig(key=str(key)), frozenset())) == 1
-        assert seen.pop()["unsafe_skip_rsa_key_validation"] is skipped
+        assert validated and set(validated) == {not skipped}, (mode, validated)
     assert ssh_link._own_private_file(str(tmp_path / "missing")) is False
+
+
+def test_a_certificate_beside_the_key_is_offered_with_it_and_a_wrong_one_is_one_sentence(tmp_path):
+    import asyncssh
+
+    from wsfleet.counts import ssh_link
+    from wsfleet.errors import ConfigError
+    from wsfleet.model import SshConfig
+
+    ca = asyncssh.generate_private_key("ssh-ed25519")
+    key = tmp_path / "ec2.pem"
+    user_key = asyncssh.generate_private_key("ssh-rsa", 2048)
+    key.write_bytes(user_key.export_private_key("pkcs1-pem"))
+    key.chmod(0o600)
+    cert = tmp_path / "ec2.pem-cert.pub"
+    cert.write_bytes(ca.generate_user_certificate(user_key, "on-call", comment=None).export_certificate())
+    pairs = ssh_link._load_client_keys(SshConfig(key=str(key)), frozenset())
+    assert [p.algorithm for p in pairs] == [b"ssh-rsa-cert-v01@openssh.com", b"ssh-rsa"]
+
+    other = asyncssh.generate_private_key("ssh-ed25519")
+    cert.write_bytes(ca.generate_user_certificate(other, "someone else", comment=None).export_certificate())
+    with pytest.raises(ConfigError) as err:
+        ssh_link._load_client_keys(SshConfig(key=str(key)), frozenset())
+    assert str(err.value).startswith(f"ssh.key {key}: its certificate {cert} cannot be used (")
+    assert str(err.value).endswith("replace it with the one signed for this key, or remove it.")
+
+    cert.unlink()
+    assert [p.algorithm for p in ssh_link._load_client_keys(SshConfig(key=str(key)), frozenset())] == [b"ssh-rsa"]
