@@ -506,3 +506,56 @@ def test_a_certificate_beside_the_key_is_offered_with_it_and_a_wrong_one_is_one_
 
     cert.unlink()
     assert [p.algorithm for p in ssh_link._load_client_keys(SshConfig(key=str(key)), frozenset())] == [b"ssh-rsa"]
+
+
+def _home_with_keys(tmp_path, monkeypatch, **files: bytes):
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    for name, data in files.items():
+        (home / ".ssh" / name).write_bytes(data)
+        (home / ".ssh" / name).chmod(0o600)
+    monkeypatch.setenv("HOME", str(home))
+    return home / ".ssh"
+
+
+async def test_default_keys_that_cannot_be_used_are_left_out_and_the_next_one_logs_in(tmp_path, monkeypatch, hosts, fleet):
+    """No ssh.key: ~/.ssh/id_* as OpenSSH's client takes them. A broken file and an encrypted key
+    (its passphrase is the agent's business) are passed over, not a failed command."""
+    import asyncssh
+
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    encrypted = asyncssh.generate_private_key("ssh-ed25519").export_private_key("openssh", passphrase="secret")
+    _home_with_keys(tmp_path, monkeypatch, id_ed25519=encrypted, id_ecdsa=b"not a key\n",
+                    id_rsa=fleet.key_path.read_bytes())  # the key the hosts take, last in asyncssh's order
+    fleet.trust(*hosts)
+    with ConnHolder(count=4) as held:
+        source = fleet.source(key=None)
+        try:
+            rows = await sweep(source, [target(0, hosts[0].port, held.port)])
+        finally:
+            await source.aclose()
+    row = rows[target(0, 0, 0).instance_id]
+    assert (row.error, row.connections) == (None, 4), row.detail
+
+
+def test_the_users_own_default_rsa_key_skips_rsa_validation(tmp_path, monkeypatch):
+    import asyncssh
+    from asyncssh.crypto.rsa import RSAPrivateKey
+
+    from wsfleet.counts import ssh_link
+    from wsfleet.model import SshConfig
+
+    rsa = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    keys = _home_with_keys(tmp_path, monkeypatch, id_rsa=rsa.export_private_key("openssh"))
+    (keys / "id_rsa.pub").write_bytes(rsa.export_public_key("openssh"))
+    validated: list[bool] = []
+    real = RSAPrivateKey.construct.__func__
+    monkeypatch.setattr(RSAPrivateKey, "construct",
+                        classmethod(lambda cls, *a, **kw: validated.append(not a[-1]) or real(cls, *a, **kw)))
+    pairs = ssh_link._load_client_keys(SshConfig(key=None), frozenset())
+    assert [p.algorithm for p in pairs] == [b"ssh-rsa"]
+    assert validated == [False]  # read once, unvalidated
+    (keys / "id_rsa").chmod(0o644)  # readable by others: not a private file of the user's, so checked
+    validated.clear()
+    assert len(ssh_link._load_client_keys(SshConfig(key=None), frozenset())) == 1
+    assert validated and set(validated) == {True}

@@ -4,6 +4,7 @@ publickey first), reconnect backoff, keys and ciphers loaded once, a failure cla
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import socket
@@ -18,6 +19,8 @@ from wsfleet.counts.command import BEGIN, END, FIRST_SEQ
 from wsfleet.counts.host_keys import HostKeys
 from wsfleet.errors import ConfigError
 from wsfleet.model import CountTarget, SshConfig
+
+log = logging.getLogger(__name__)
 
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 30.0
@@ -268,34 +271,66 @@ def _load_client_keys(ssh: SshConfig, config_keywords: frozenset[str]):
     if ssh.key:
         path = os.path.expanduser(ssh.key)
         try:
-            # The key is read here, not by load_keypairs(path): without a .pub beside it, that reads
-            # the private file a second time as a public key, validating the RSA key on each pass
-            # whatever it was asked (40 ms of every command here for an EC2 .pem, RSA 2048).
-            key = asyncssh.read_private_key(path, unsafe_skip_rsa_key_validation=_own_private_file(path))
+            key = _read_private_key(path)
         except (OSError, asyncssh.KeyImportError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
             raise ConfigError(
-                f"ssh.key {ssh.key}: cannot load it ({reason}); give an unencrypted private key, "
+                f"ssh.key {ssh.key}: cannot load it ({_reason(exc)}); give an unencrypted private key, "
                 "or leave ssh.key out and use the SSH agent."
             ) from None
-        cert = path + "-cert.pub"
-        if not os.path.exists(cert):
-            return asyncssh.load_keypairs([key])
-        try:  # offered with its certificate first, then alone, as OpenSSH does
-            return asyncssh.load_keypairs([(key, cert)])
+        try:
+            return _with_certificate(key, path)
         except (OSError, asyncssh.KeyImportError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
             raise ConfigError(
-                f"ssh.key {ssh.key}: its certificate {cert} cannot be used ({reason}); "
+                f"ssh.key {ssh.key}: its certificate {path}-cert.pub cannot be used ({_reason(exc)}); "
                 "replace it with the one signed for this key, or remove it."
             ) from None
     if "identityfile" in config_keywords:
         return ()
+    return _load_default_keys()
+
+
+def _read_private_key(path: str):
+    # Read here, not by load_keypairs(path): without a .pub beside the key, that reads the private
+    # file a second time as a public key, validating an RSA key on each pass whatever it was asked
+    # (40 ms of every command here for an EC2 .pem, RSA 2048).
+    return asyncssh.read_private_key(path, unsafe_skip_rsa_key_validation=_own_private_file(path))
+
+
+def _with_certificate(key, path: str) -> list:
+    """`key` alone, or with the `-cert.pub` beside its file first and then alone (as OpenSSH offers it)."""
+    cert = path + "-cert.pub"
+    return asyncssh.load_keypairs([(key, cert)] if os.path.exists(cert) else [key])
+
+
+def _load_default_keys() -> list:
+    """The default identities (~/.ssh/id_ed25519, id_ecdsa, id_rsa ..., in asyncssh's order), each
+    read as `ssh.key` is. One that cannot be used (encrypted: the agent holds it, if anything;
+    unreadable, a format asyncssh does not read) is left out, as OpenSSH's client does, instead of
+    failing the command."""
     try:
-        from asyncssh.public_key import load_default_keypairs
-    except ImportError:  # an asyncssh without it: let it load the default keys per connection
-        return ()
-    return load_default_keypairs() or ()
+        from asyncssh.public_key import _DEFAULT_KEY_FILES  # (file name, usable with this asyncssh)
+        names = [name for name, usable in _DEFAULT_KEY_FILES if usable]
+    except (ImportError, TypeError, ValueError):  # an asyncssh without it: its own loader, which validates
+        from asyncssh import load_default_keypairs
+
+        try:
+            return list(load_default_keypairs())
+        except (OSError, asyncssh.KeyImportError, ValueError):
+            return []
+    keys: list = []
+    for name in names:
+        path = os.path.join(os.path.expanduser("~"), ".ssh", name)
+        if not os.path.exists(path):
+            continue
+        try:
+            keys.extend(_with_certificate(_read_private_key(path), path))
+        except (OSError, asyncssh.KeyImportError, ValueError) as exc:
+            log.info("default key %s left out: %s", path, _reason(exc))
+    return keys
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _classify(exc: BaseException, target: CountTarget, timeout: float) -> _Failure:
