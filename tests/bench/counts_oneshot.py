@@ -138,7 +138,7 @@ def main() -> int:
     from tests.helpers.moto_server import MotoServer
     from tests.helpers.sshd import SshdGroup
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # stack traces of what moto lacks
     for key, value in _env(ROOT, Path("/nonexistent")).items():
         if key.startswith("AWS_"):
             os.environ[key] = value
