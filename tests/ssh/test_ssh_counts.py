@@ -559,3 +559,46 @@ def test_the_users_own_default_rsa_key_skips_rsa_validation(tmp_path, monkeypatc
     validated.clear()
     assert len(ssh_link._load_client_keys(SshConfig(key=None), frozenset())) == 1
     assert validated and set(validated) == {True}
+
+
+async def test_a_key_from_the_ssh_configs_identityfile_is_read_once_not_per_connection(tmp_path, client_key, hosts, fleet,
+                                                                                        monkeypatch):
+    """asyncssh resolves IdentityFile per host; each connection used to read (and, for RSA,
+    validate) the file again. Now a sweep of every host reads it as often as one load does."""
+    import asyncssh
+    from asyncssh import public_key
+
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    key = tmp_path / "from-config" / "fleet_key"
+    key.parent.mkdir()
+    key.write_bytes(client_key[0].read_bytes())
+    key.chmod(0o600)
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host 127.0.0.1\n  IdentityFile {key}\n")
+    imports: list[int] = []
+    real = public_key.import_private_key
+    monkeypatch.setattr(public_key, "import_private_key", lambda *a, **kw: imports.append(1) or real(*a, **kw))
+    asyncssh.load_keypairs([str(key)])
+    one_load = len(imports)
+    imports.clear()
+    fleet.trust(*hosts)
+
+    async def sweep_all():
+        with ConnHolder(count=2) as held:
+            source = fleet.source(key=None, config_file=str(config))
+            try:
+                return await sweep(source, [target(i, h.port, held.port) for i, h in enumerate(hosts)])
+            finally:
+                await source.aclose()
+
+    rows = await sweep_all()
+    assert {(r.error, r.connections) for r in rows.values()} == {(None, 2)}, rows
+    assert len(hosts) > 1 and len(imports) == one_load
+    rows = await sweep_all()  # another source in the same process: nothing read again
+    assert {(r.error, r.connections) for r in rows.values()} == {(None, 2)} and len(imports) == one_load
+
+    other = asyncssh.generate_private_key("ssh-ed25519")  # the file replaced on disk: read again
+    key.write_bytes(other.export_private_key("openssh"))
+    key.chmod(0o600)
+    rows = await sweep_all()
+    assert {r.error for r in rows.values()} == {"auth"}, rows

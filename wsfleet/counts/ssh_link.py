@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import socket
+import threading
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -285,6 +286,7 @@ def _load_client_keys(ssh: SshConfig, config_keywords: frozenset[str]):
                 "replace it with the one signed for this key, or remove it."
             ) from None
     if "identityfile" in config_keywords:
+        install_key_cache()  # asyncssh resolves the key per host: each file is still read once
         return ()
     return _load_default_keys()
 
@@ -307,11 +309,9 @@ def _load_default_keys() -> list:
     read as `ssh.key` is. One that cannot be used (encrypted: the agent holds it, if anything;
     unreadable, a format asyncssh does not read) is left out, as OpenSSH's client does, instead of
     failing the command."""
-    try:
-        from asyncssh.public_key import _DEFAULT_KEY_FILES  # (file name, usable with this asyncssh)
-        names = [name for name, usable in _DEFAULT_KEY_FILES if usable]
-    except (ImportError, TypeError, ValueError):  # an asyncssh without it: its own loader, which validates
-        from asyncssh import load_default_keypairs
+    names = _default_key_names()
+    if names is None:  # an asyncssh without its list: its own loader, which validates
+        from asyncssh.public_key import load_default_keypairs
 
         try:
             return list(load_default_keypairs())
@@ -327,6 +327,98 @@ def _load_default_keys() -> list:
         except (OSError, asyncssh.KeyImportError, ValueError) as exc:
             log.info("default key %s left out: %s", path, _reason(exc))
     return keys
+
+
+# ---------------------------------------------------------------- keys asyncssh loads per connection
+
+_key_cache: dict[tuple, list] = {}
+_key_cache_lock = threading.Lock()  # asyncssh builds a connection's options on an executor thread
+_key_cache_installed: bool | None = None
+
+
+def install_key_cache() -> bool:
+    """Make the key files asyncssh loads for each connection (the ssh config's IdentityFile, and
+    the default identities for a host that has none) load once a process instead.
+
+    With the key in the ssh config rather than in `ssh.key`, asyncssh read and validated it again
+    for every connection: 63 ms of client CPU a host here for an RSA 2048 key without a .pub (the
+    private file read twice, each pass validated), 27x the rest of a login, so 100 hosts cost 6 s of
+    CPU before their first count. Entries are keyed by the files' identity (inode, size, mtime of
+    the key, its .pub and -cert.pub), so a key replaced on disk is read again; calls with a
+    passphrase, key objects or other options pass through untouched. A key file that is the user's
+    own (`_own_private_file`) is read without the RSA check, as `ssh.key` is. False, and asyncssh as
+    it is, when its loaders are not where this expects them."""
+    global _key_cache_installed
+    if _key_cache_installed is not None:
+        return _key_cache_installed
+    try:
+        import inspect
+
+        from asyncssh import connection
+
+        stock_load, stock_defaults = connection.load_keypairs, connection.load_default_keypairs
+        if "unsafe_skip_rsa_key_validation" not in inspect.signature(stock_load).parameters:
+            raise AttributeError("load_keypairs has no unsafe_skip_rsa_key_validation")
+    except (ImportError, AttributeError, TypeError, ValueError):
+        _key_cache_installed = False
+        return False
+
+    def load_keypairs(keylist, passphrase=None, certlist=(), skip_public=False, ignore_encrypted=False,
+                      unsafe_skip_rsa_key_validation=None, loop=None):
+        files = _key_paths(keylist)
+        certs = _key_paths(certlist) if certlist else []
+        if passphrase is not None or unsafe_skip_rsa_key_validation is not None or not files or certs is None:
+            return stock_load(keylist, passphrase, certlist, skip_public, ignore_encrypted,
+                              unsafe_skip_rsa_key_validation, loop=loop)
+        key = ("files", _identities(files), _identities(certs), bool(skip_public), bool(ignore_encrypted))
+        return _cached(key, lambda: stock_load(keylist, None, certlist, skip_public, ignore_encrypted,
+                                               all(_own_private_file(f) for f in files) or None, loop=loop))
+
+    def load_default_keypairs(passphrase=None, certlist=()):
+        if passphrase is not None or certlist:
+            return stock_defaults(passphrase, certlist)
+        names = [os.path.join(os.path.expanduser("~"), ".ssh", name) for name in _default_key_names()]
+        return _cached(("defaults", _identities(names)), _load_default_keys)
+
+    connection.load_keypairs, connection.load_default_keypairs = load_keypairs, load_default_keypairs
+    _key_cache_installed = True
+    return True
+
+
+def _key_paths(items) -> list[str] | None:
+    """`items` as file paths, or None when it holds anything else (key objects, bytes)."""
+    if isinstance(items, (str, os.PathLike)):
+        items = [items]
+    if not isinstance(items, (list, tuple)) or not all(isinstance(i, (str, os.PathLike)) for i in items):
+        return None
+    return [os.path.expanduser(os.fspath(i)) for i in items]
+
+
+def _identities(paths: list[str]) -> tuple:
+    def stat(path: str):
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+    return tuple((p, stat(p), stat(p + ".pub"), stat(p + "-cert.pub")) for p in paths)
+
+
+def _cached(key: tuple, load) -> list:
+    with _key_cache_lock:  # held while loading: the first sweep's connections must not each load it
+        keys = _key_cache.get(key)
+        if keys is None:
+            keys = _key_cache[key] = list(load())  # a file that cannot be read raises, and is tried again
+    return list(keys)
+
+
+def _default_key_names() -> list[str] | None:
+    """asyncssh's default identity file names, in its order (None: this asyncssh has no such list)."""
+    try:
+        from asyncssh.public_key import _DEFAULT_KEY_FILES  # (file name, usable with this asyncssh)
+        return [name for name, usable in _DEFAULT_KEY_FILES if usable]
+    except (ImportError, TypeError, ValueError):
+        return None
 
 
 def _reason(exc: BaseException) -> str:
