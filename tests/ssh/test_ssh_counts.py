@@ -405,12 +405,7 @@ async def test_the_users_ssh_config_supplies_hostname_port_user_and_key(tmp_path
 async def test_the_ssh_agent_authenticates_when_no_key_is_configured(ssh_agent, hosts, fleet, monkeypatch):
     monkeypatch.setenv("HOME", str(fleet.tmp))  # no ~/.ssh/id_* to fall back on
     fleet.trust(*hosts)
-    with ConnHolder(count=2) as held:
-        source = fleet.source(key=None)
-        try:
-            rows = await sweep(source, [target(0, hosts[0].port, held.port)])
-        finally:
-            await source.aclose()
+    rows = await _sweep_held(fleet, hosts[:1], 2, key=None)
     assert rows[target(0, 0, 0).instance_id].connections == 2
 
 
@@ -528,12 +523,7 @@ async def test_default_keys_that_cannot_be_used_are_left_out_and_the_next_one_lo
     _home_with_keys(tmp_path, monkeypatch, id_ed25519=encrypted, id_ecdsa=b"not a key\n",
                     id_rsa=fleet.key_path.read_bytes())  # the key the hosts take, last in asyncssh's order
     fleet.trust(*hosts)
-    with ConnHolder(count=4) as held:
-        source = fleet.source(key=None)
-        try:
-            rows = await sweep(source, [target(0, hosts[0].port, held.port)])
-        finally:
-            await source.aclose()
+    rows = await _sweep_held(fleet, hosts[:1], 4, key=None)
     row = rows[target(0, 0, 0).instance_id]
     assert (row.error, row.connections) == (None, 4), row.detail
 
@@ -584,12 +574,7 @@ async def test_a_key_from_the_ssh_configs_identityfile_is_read_once_not_per_conn
     fleet.trust(*hosts)
 
     async def sweep_all():
-        with ConnHolder(count=2) as held:
-            source = fleet.source(key=None, config_file=str(config))
-            try:
-                return await sweep(source, [target(i, h.port, held.port) for i, h in enumerate(hosts)])
-            finally:
-                await source.aclose()
+        return await _sweep_held(fleet, hosts, 2, key=None, config_file=str(config))
 
     rows = await sweep_all()
     assert {(r.error, r.connections) for r in rows.values()} == {(None, 2)}, rows
@@ -602,3 +587,13 @@ async def test_a_key_from_the_ssh_configs_identityfile_is_read_once_not_per_conn
     key.chmod(0o600)
     rows = await sweep_all()
     assert {r.error for r in rows.values()} == {"auth"}, rows
+
+
+async def _sweep_held(fleet, hosts, held_count: int, **source_options) -> dict:
+    """One sweep of `hosts` by a new source, each counting `held_count` held connections."""
+    with ConnHolder(count=held_count) as held:
+        source = fleet.source(**source_options)
+        try:
+            return await sweep(source, [target(i, h.port, held.port) for i, h in enumerate(hosts)])
+        finally:
+            await source.aclose()

@@ -309,8 +309,8 @@ def _load_default_keys() -> list:
     read as `ssh.key` is. One that cannot be used (encrypted: the agent holds it, if anything;
     unreadable, a format asyncssh does not read) is left out, as OpenSSH's client does, instead of
     failing the command."""
-    names = _default_key_names()
-    if names is None:  # an asyncssh without its list: its own loader, which validates
+    paths = _default_key_paths()
+    if paths is None:  # an asyncssh without its list: its own loader, which validates
         from asyncssh.public_key import load_default_keypairs
 
         try:
@@ -318,8 +318,7 @@ def _load_default_keys() -> list:
         except (OSError, asyncssh.KeyImportError, ValueError):
             return []
     keys: list = []
-    for name in names:
-        path = os.path.join(os.path.expanduser("~"), ".ssh", name)
+    for path in paths:
         if not os.path.exists(path):
             continue
         try:
@@ -375,10 +374,10 @@ def install_key_cache() -> bool:
                                                all(_own_private_file(f) for f in files) or None, loop=loop))
 
     def load_default_keypairs(passphrase=None, certlist=()):
-        if passphrase is not None or certlist:
+        paths = _default_key_paths()
+        if passphrase is not None or certlist or paths is None:
             return stock_defaults(passphrase, certlist)
-        names = [os.path.join(os.path.expanduser("~"), ".ssh", name) for name in _default_key_names()]
-        return _cached(("defaults", _identities(names)), _load_default_keys)
+        return _cached(("defaults", _identities(paths)), _load_default_keys)
 
     connection.load_keypairs, connection.load_default_keypairs = load_keypairs, load_default_keypairs
     _key_cache_installed = True
@@ -412,13 +411,14 @@ def _cached(key: tuple, load) -> list:
     return list(keys)
 
 
-def _default_key_names() -> list[str] | None:
-    """asyncssh's default identity file names, in its order (None: this asyncssh has no such list)."""
+def _default_key_paths() -> list[str] | None:
+    """asyncssh's default identity files (~/.ssh/...), in its order (None: this asyncssh has no such list)."""
     try:
         from asyncssh.public_key import _DEFAULT_KEY_FILES  # (file name, usable with this asyncssh)
-        return [name for name, usable in _DEFAULT_KEY_FILES if usable]
+        names = [name for name, usable in _DEFAULT_KEY_FILES if usable]
     except (ImportError, TypeError, ValueError):
         return None
+    return [os.path.join(os.path.expanduser("~"), ".ssh", name) for name in names]
 
 
 def _reason(exc: BaseException) -> str:
